@@ -1,0 +1,61 @@
+"""The common protocol of mtlkit's multi-task models (see docs/design.md, "Models").
+
+Every model maps an image batch to ``dict[task, logits]`` and knows which of its parameters are shared by
+every task (:meth:`MultiTaskModel.shared_parameters`) and which belong to one task
+(:meth:`MultiTaskModel.task_parameters`); :func:`mtlkit.models.count_parameters` relies on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from torch import Tensor, nn
+
+from mtlkit.errors import UserError
+
+
+def check_tasks(tasks: Mapping[str, int]) -> dict[str, int]:
+    """Validate ``{task: num_classes}`` and return it as a plain dict."""
+    if not isinstance(tasks, Mapping) or not tasks:
+        raise UserError(f"tasks must be a non-empty dict task -> number of classes, got {tasks!r}")
+    for task, k in tasks.items():
+        if not isinstance(task, str) or not task or "." in task:
+            raise UserError(f"task names must be non-empty strings without '.', got {task!r}")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise UserError(f"task {task!r} needs a positive integer number of classes, got {k!r}")
+    return dict(tasks)
+
+
+def check_backbone(backbone: nn.Module, needs_stages: bool = False) -> None:
+    """Fail with a clear message when ``backbone`` does not follow the mtlkit backbone protocol."""
+    needed = ("num_features", "stages", "stage_dims", "pool") if needs_stages else ("num_features",)
+    if missing := [name for name in needed if not hasattr(backbone, name)]:
+        raise UserError(
+            f"backbone {type(backbone).__name__} lacks {missing}: use mtlkit.backbones.create(name) "
+            "or a module with num_features, stages, stage_dims and pool"
+        )
+
+
+def unique(parameters: Iterable[nn.Parameter]) -> list[nn.Parameter]:
+    """Parameters in order, each once (a module reachable twice yields its parameters once)."""
+    return list({id(p): p for p in parameters}.values())
+
+
+class MultiTaskModel(nn.Module):
+    """Base class: ``tasks``, ``forward -> dict[task, logits]``, shared / per-task parameter lists."""
+
+    tasks: dict[str, int]
+
+    def forward(self, images: Tensor) -> dict[str, Tensor]:
+        raise NotImplementedError
+
+    def shared_parameters(self) -> list[nn.Parameter]:
+        """Parameters every task uses, in forward order (the last ones: the last shared layer)."""
+        raise NotImplementedError
+
+    def task_parameters(self, task: str) -> list[nn.Parameter]:
+        """Parameters only ``task`` uses."""
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return f"tasks={self.tasks}"
