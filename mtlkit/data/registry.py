@@ -1,0 +1,171 @@
+"""``load(name, split)``: the one entry point to the datasets, their splits and normalisation statistics."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+from mtlkit.data.dataset import TaskDataset
+from mtlkit.data.split import check_fraction, stratified_split
+from mtlkit.errors import UserError, unknown_name
+
+SPLITS = ("train", "val", "test")
+_NAMES = ("cifar10", "cifar100", "shapes")
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One official split (``train`` or ``test``) as read from its source, before the val hold-out."""
+
+    images: torch.Tensor  # uint8 [N, 3, 32, 32]
+    labels: dict[str, torch.Tensor]  # int64 [N] per task
+    class_names: dict[str, list[str]]
+    coarse_of_fine: torch.Tensor  # int64 [num_fine]
+
+
+def names() -> list[str]:
+    """The dataset names ``load`` accepts."""
+    return list(_NAMES)
+
+
+def default_root() -> Path:
+    """Where CIFAR lives by default: ``$MTLKIT_DATA`` if set, else ``~/.cache/mtlkit``."""
+    return Path(os.environ.get("MTLKIT_DATA") or Path.home() / ".cache" / "mtlkit").expanduser()
+
+
+def load(
+    name: str,
+    split: str = "train",
+    root: str | os.PathLike | None = None,
+    download: bool = False,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    *,
+    size: int | None = None,
+) -> TaskDataset:
+    """Load one split of dataset ``name`` (see ``names()``).
+
+    ``val`` is a stratified (by fine class) hold-out of ``val_fraction`` of the official train split,
+    fixed by ``seed``; ``train`` is the rest; ``test`` is the official test split (final reports only).
+    ``mean``/``std`` are those of the ``train`` split, whatever split is loaded.
+
+    CIFAR is read from ``root`` (default ``default_root()``), fetched there when ``download=True``.
+    ``shapes`` is generated (no files); ``size`` overrides the size of its official split (train pool
+    11,000, test 2,000), e.g. ``load("shapes", size=1200)`` for a tiny smoke run.
+    """
+    if name not in _NAMES:
+        raise unknown_name("dataset", name, _NAMES)
+    if split not in SPLITS:
+        raise unknown_name("split", split, SPLITS)
+    check_fraction(val_fraction)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise UserError(f"seed must be an integer, got {seed!r}")
+    if size is not None and name != "shapes":
+        raise UserError(f"size= is only for the synthetic 'shapes' dataset, not {name!r}")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 24):
+        raise UserError(f"shapes size must be an integer >= 24 (two images per class), got {size!r}")
+    source = _source(name, root, download)
+
+    train_key = (name, source, "train", size if split != "test" else None)
+    train_pool = _pool(*train_key)
+    train_idx, val_idx = stratified_split(train_pool.labels["fine"], val_fraction, seed)
+    if split == "test":
+        pool, index = _pool(name, source, "test", size), None
+    else:
+        pool, index = train_pool, train_idx if split == "train" else val_idx
+    mean, std = _train_stats(train_key, val_fraction, seed)
+    images = pool.images if index is None else pool.images[index]
+    labels = {task: (y if index is None else y[index]).clone() for task, y in pool.labels.items()}
+    return TaskDataset(
+        name=name,
+        split=split,
+        images=images.clone() if index is None else images,  # never hand out the cached tensor itself
+        labels=labels,
+        tasks={task: len(names_) for task, names_ in pool.class_names.items()},
+        class_names={task: list(names_) for task, names_ in pool.class_names.items()},
+        coarse_of_fine=pool.coarse_of_fine.clone(),
+        mean=mean,
+        std=std,
+    )
+
+
+def _source(name: str, root: str | os.PathLike | None, download: bool) -> tuple:
+    """A hashable identity of the files behind ``name`` (fetched first when ``download``): the folder
+    and each file's size and modification time, so that the cache below notices replaced files."""
+    if name == "shapes":
+        return ()
+    from mtlkit.data import cifar
+
+    folder = cifar.ensure(name, Path(root or default_root()).expanduser(), download)
+    return (
+        str(folder),
+        *((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir())),
+    )
+
+
+@lru_cache(maxsize=4)
+def _pool(name: str, source: tuple, part: str, size: int | None) -> Pool:
+    """Read (CIFAR) or generate (shapes) an official split once per process."""
+    if name == "shapes":
+        from mtlkit.data import shapes
+
+        default = shapes.TRAIN_SIZE if part == "train" else shapes.TEST_SIZE
+        images, fine = shapes.generate(size or default, shapes.SEEDS[part])
+        coarse_of_fine = torch.tensor(shapes.COARSE_OF_FINE)
+        return Pool(
+            images=images,
+            labels={"fine": fine, "coarse": coarse_of_fine[fine]},
+            class_names={"fine": list(shapes.FINE_NAMES), "coarse": list(shapes.COARSE_NAMES)},
+            coarse_of_fine=coarse_of_fine,
+        )
+    from mtlkit.data import cifar
+
+    return cifar.read(name, Path(source[0]), part)
+
+
+@lru_cache(maxsize=16)
+def _train_stats(
+    train_key: tuple, val_fraction: float, seed: int
+) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """Per-channel mean and std (in [0, 1] units) of the train split, exact, from pixel histograms."""
+    pool = _pool(*train_key)
+    train_idx, _ = stratified_split(pool.labels["fine"], val_fraction, seed)
+    return channel_stats(pool.images[train_idx])
+
+
+def channel_stats(images: torch.Tensor) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """Mean and std over all pixels of each channel of uint8 ``images [N, C, H, W]``, in [0, 1] units.
+
+    A 256-bin histogram per channel gives both exactly, without a float copy of the images.
+    """
+    values = torch.arange(256, dtype=torch.float64) / 255
+    means, stds = [], []
+    for c in range(images.shape[1]):
+        hist = torch.bincount(images[:, c].reshape(-1).long(), minlength=256).double()
+        p = hist / hist.sum()
+        mean = float((p * values).sum())
+        means.append(mean)
+        stds.append(float((p * (values - mean) ** 2).sum().sqrt()))
+    return tuple(means), tuple(stds)  # type: ignore[return-value]
+
+
+def describe(ds: TaskDataset) -> str:
+    """A short text summary: size, tasks and the number of images of each class (for ``mtlkit data``)."""
+    shape = "x".join(str(s) for s in ds.images.shape[1:])
+    lines = [
+        f"{ds.name} {ds.split}: {len(ds)} images ({shape} uint8)",
+        "  mean " + ", ".join(f"{m:.4f}" for m in ds.mean) + "; std " + ", ".join(f"{s:.4f}" for s in ds.std),
+    ]
+    for task, k in ds.tasks.items():
+        counts = torch.bincount(ds.labels[task].cpu(), minlength=k).tolist()
+        lines.append(f"  task {task}: {k} classes")
+        entries = [f"{n}={c}" for n, c in zip(ds.class_names[task], counts, strict=True)]
+        lines.extend(
+            textwrap.wrap(" ".join(entries), width=100, initial_indent="    ", subsequent_indent="    ")
+        )
+    return "\n".join(lines)
