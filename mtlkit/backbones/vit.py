@@ -1,0 +1,139 @@
+"""``vit_tiny`` / ``vit_small``: timm ``VisionTransformer`` (Dosovitskiy et al., ICLR 2021) for 32x32.
+
+A 32x32 image is cut into 4x4 patches (64 tokens). Tiny: dim 192, depth 12, 3 heads (DeiT-Ti,
+Touvron et al. 2021); small: dim 384, depth 12, 6 heads (DeiT-S). Stages:
+``[patch embedding + position (+ class token), block_1, ..., block_depth]``, each ``[B, N, D]``;
+``pool`` = final LayerNorm, then the mean over patch tokens (``global_pool="avg"``, the default)
+or the class token (``global_pool="token"``).
+
+Why average pooling by default: trained from scratch on small images, global average pooling
+matches or beats the class token and trains faster (Beyer, Zhai & Kolesnikov 2022, "Better plain
+ViT baselines for ImageNet-1k"; Zhai et al. 2022, "Scaling Vision Transformers"), and every token is
+then an image patch, which keeps the token stages uniform for sharing schemes.
+Weights are timm's random initialisation; nothing is downloaded (the class is built directly).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from mtlkit.backbones.base import Backbone
+from mtlkit.errors import UserError
+
+IMAGE_SIZE = 32
+POOLS = ("avg", "token")
+
+
+class TokenEmbedding(nn.Module):
+    """Image ``[B, 3, H, W]`` -> tokens ``[B, N (+1), D]``: patch projection (+ class token) + position."""
+
+    def __init__(
+        self,
+        patch_embed: nn.Module,
+        cls_token: nn.Parameter | None,
+        pos_embed: nn.Parameter,
+        pos_drop: nn.Module,
+    ) -> None:
+        super().__init__()
+        self.patch_embed = patch_embed
+        self.cls_token = cls_token
+        self.pos_embed = pos_embed
+        self.pos_drop = pos_drop
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.patch_embed(x)
+        if self.cls_token is not None:
+            x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
+        return self.pos_drop(x + self.pos_embed)
+
+
+class TokenPool(nn.Module):
+    """Tokens ``[B, N, D]`` -> ``[B, D]``: final norm, then the mean patch token or the class token."""
+
+    def __init__(self, norm: nn.Module, global_pool: str, head_drop: nn.Module) -> None:
+        super().__init__()
+        self.norm = norm
+        self.global_pool = global_pool
+        self.head_drop = head_drop
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.norm(x)
+        x = x[:, 0] if self.global_pool == "token" else x.mean(dim=1)
+        return self.head_drop(x)
+
+
+def _check(name: str, embed_dim: int, depth: int, num_heads: int, patch_size: int, global_pool: str) -> None:
+    if global_pool not in POOLS:
+        raise UserError(f"{name}: global_pool must be one of {', '.join(POOLS)}; got {global_pool!r}")
+    for key, value in {"embed_dim": embed_dim, "depth": depth, "num_heads": num_heads}.items():
+        if not isinstance(value, int) or value < 1:
+            raise UserError(f"{name}: {key} must be a positive integer, got {value!r}")
+    if embed_dim % num_heads:
+        raise UserError(f"{name}: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
+    if not isinstance(patch_size, int) or patch_size < 1 or IMAGE_SIZE % patch_size:
+        raise UserError(f"{name}: patch_size must divide the image size {IMAGE_SIZE}; got {patch_size!r}")
+
+
+def vision_transformer(
+    name: str,
+    *,
+    embed_dim: int,
+    depth: int,
+    num_heads: int,
+    mlp_ratio: float,
+    patch_size: int,
+    global_pool: str,
+    drop_rate: float,
+    drop_path_rate: float,
+) -> Backbone:
+    """Build a timm ViT for 32x32 images and cut it into token stages."""
+    _check(name, embed_dim, depth, num_heads, patch_size, global_pool)
+    from timm.models.vision_transformer import VisionTransformer  # lazy: timm is slow to import
+
+    vit = VisionTransformer(
+        img_size=IMAGE_SIZE,
+        patch_size=patch_size,
+        num_classes=0,
+        global_pool=global_pool,
+        embed_dim=embed_dim,
+        depth=depth,
+        num_heads=num_heads,
+        mlp_ratio=mlp_ratio,
+        class_token=global_pool == "token",
+        fc_norm=False,  # fc_norm=False: LayerNorm before pooling
+        drop_rate=drop_rate,
+        drop_path_rate=drop_path_rate,
+    )
+    embed = TokenEmbedding(vit.patch_embed, vit.cls_token, vit.pos_embed, vit.pos_drop)
+    stages = [embed, *vit.blocks]
+    pool = TokenPool(vit.norm, global_pool, vit.head_drop)
+    return Backbone(stages, [embed_dim] * len(stages), pool, num_features=embed_dim)
+
+
+def vit_tiny(
+    embed_dim: int = 192,
+    depth: int = 12,
+    num_heads: int = 3,
+    mlp_ratio: float = 4.0,
+    patch_size: int = 4,
+    global_pool: str = "avg",
+    drop_rate: float = 0.0,
+    drop_path_rate: float = 0.1,
+) -> Backbone:
+    """ViT-Tiny/4 for 32x32 images (5.4M parameters), 192 features."""
+    return vision_transformer("vit_tiny", **locals())  # locals() holds exactly the options
+
+
+def vit_small(
+    embed_dim: int = 384,
+    depth: int = 12,
+    num_heads: int = 6,
+    mlp_ratio: float = 4.0,
+    patch_size: int = 4,
+    global_pool: str = "avg",
+    drop_rate: float = 0.0,
+    drop_path_rate: float = 0.1,
+) -> Backbone:
+    """ViT-Small/4 for 32x32 images (21.3M parameters), 384 features."""
+    return vision_transformer("vit_small", **locals())  # locals() holds exactly the options
