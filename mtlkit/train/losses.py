@@ -1,0 +1,39 @@
+"""Per-task losses: softmax cross-entropy for every head.
+
+The 2023 study used binary cross-entropy on a 20-way softmax head; that treats the classes as
+independent yes/no questions while the softmax makes them compete, and it mis-scales the loss. Each
+head here is a K-way classifier, so its loss is the K-way cross-entropy
+``L_t = -1/B sum_b log softmax(z_b)[y_b]``, optionally with label smoothing (Szegedy et al. 2016).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def task_losses(
+    logits: dict[str, Tensor], labels: dict[str, Tensor], label_smoothing: float = 0.0
+) -> dict[str, Tensor]:
+    """Mean cross-entropy of each task's logits against its labels, computed in float32."""
+    return {
+        task: F.cross_entropy(out.float(), labels[task], label_smoothing=label_smoothing)
+        for task, out in logits.items()
+    }
+
+
+def correct_counts(logits: dict[str, Tensor], labels: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Number of correct top-1 predictions per task, as device tensors (no host synchronisation)."""
+    return {task: (out.argmax(dim=1) == labels[task]).sum() for task, out in logits.items()}
+
+
+def coarse_from_fine_correct(fine_logits: Tensor, coarse_labels: Tensor, coarse_of_fine: Tensor) -> Tensor:
+    """Correct coarse predictions obtained by mapping the fine head's argmax through ``coarse_of_fine``."""
+    predicted = coarse_of_fine.to(fine_logits.device)[fine_logits.argmax(dim=1)]
+    return (predicted == coarse_labels).sum()
+
+
+def stack_sums(values: dict[str, Tensor]) -> Tensor:
+    """Stack per-task scalars into one float tensor so metrics accumulate without host syncs."""
+    return torch.stack([v.detach().float() for v in values.values()])
