@@ -10,8 +10,10 @@ from __future__ import annotations
 from mtlkit.weighting.base import Weighting
 from mtlkit.weighting.dwa import DWA
 from mtlkit.weighting.equal import Equal
+from mtlkit.weighting.gradnorm import GradNorm
+from mtlkit.weighting.pcgrad import PCGrad
 from mtlkit.weighting.registry import create, names
 from mtlkit.weighting.static import Static
 from mtlkit.weighting.uncertainty import Uncertainty
 
-__all__ = ["DWA", "Equal", "Static", "Uncertainty", "Weighting", "create", "names"]
+__all__ = ["DWA", "Equal", "GradNorm", "PCGrad", "Static", "Uncertainty", "Weighting", "create", "names"]

@@ -1,0 +1,97 @@
+"""PCGrad, projecting conflicting gradients (Yu et al., NeurIPS 2020, "Gradient Surgery for Multi-Task
+Learning").
+
+On the shared parameters, each task gradient ``g_i`` is projected, in a random order of the other tasks
+j, onto the normal plane of every ``g_j`` it conflicts with (the original ``g_j``, Algorithm 1):
+
+    if g_i . g_j < 0:   g_i <- g_i - (g_i . g_j) / ||g_j||^2 * g_j
+
+and the shared gradient is ``sum_i g_i``. Non-conflicting gradients are left unchanged; task-specific
+parameters get their plain gradient of ``sum_i L_i``. Cost: one backward per task plus one; it writes
+``.grad`` itself, so it does not combine with plain DDP or an fp16 GradScaler (bf16 autocast is fine:
+the projection is computed in float32). Parameters a task does not reach count as zero gradient. With
+no shared parameters (soft sharing, single task) PCGrad *is* the plain sum: it warns once and does that.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from mtlkit.weighting.base import Weighting
+
+
+def project_conflicting(grads: Tensor, order: Sequence[Sequence[int]]) -> Tensor:
+    """PCGrad on a ``[K, P]`` matrix of task gradients; ``order[i]``: the order i meets the others in."""
+    projected = grads.clone()
+    for i, others in enumerate(order):
+        for j in others:
+            dot = (projected[i] * grads[j]).sum()
+            if dot < 0:
+                projected[i] -= dot / (grads[j] * grads[j]).sum().clamp_min(1e-20) * grads[j]
+    return projected
+
+
+def flat_grads(loss: Tensor, parameters: Sequence[nn.Parameter]) -> Tensor:
+    """The gradient of ``loss`` on ``parameters`` as one float32 vector (zeros where unused)."""
+    grads = torch.autograd.grad(loss, parameters, retain_graph=True, allow_unused=True)
+    return torch.cat(
+        [
+            (torch.zeros_like(p) if g is None else g).float().reshape(-1)
+            for p, g in zip(parameters, grads, strict=True)
+        ]
+    )
+
+
+class PCGrad(Weighting):
+    """Gradient surgery on the shared parameters; every task weight is 1."""
+
+    def __init__(self, tasks: Mapping[str, int] | Sequence[str], seed: int = 0) -> None:
+        super().__init__(tasks)
+        self._generator = torch.Generator().manual_seed(seed)
+        self._warned = False
+
+    def forward(self, losses: Mapping[str, Tensor]) -> Tensor:
+        return self.stack(losses).sum()
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return dict.fromkeys(self.tasks, 1.0)
+
+    def random_order(self) -> list[list[int]]:
+        k = len(self.tasks)
+        return [
+            [j for j in torch.randperm(k, generator=self._generator).tolist() if j != i] for i in range(k)
+        ]
+
+    def backward(self, losses: Mapping[str, Tensor], shared_parameters: Sequence[nn.Parameter]) -> Tensor:
+        shared = [p for p in shared_parameters if p.requires_grad]
+        if not shared:
+            self._warn_no_shared()
+            return super().backward(losses, shared_parameters)
+        stacked = self.stack(losses)
+        grads = torch.stack([flat_grads(loss, shared) for loss in stacked])
+        surgery = project_conflicting(grads, self.random_order()).sum(dim=0)
+        before = [p.grad for p in shared]  # what was accumulated before this call, kept aside
+        for p in shared:
+            p.grad = None
+        total = stacked.sum()
+        total.backward()  # plain gradients for the task-specific parameters; shared ones replaced below
+        offset = 0
+        for p, old in zip(shared, before, strict=True):
+            new = surgery[offset : offset + p.numel()].view_as(p).to(p.dtype)
+            p.grad = new if old is None else old + new
+            offset += p.numel()
+        return total.detach()
+
+    def _warn_no_shared(self) -> None:
+        if not self._warned:
+            warnings.warn(
+                "PCGrad: the model has no shared parameters (soft sharing or single task), "
+                "so it reduces to the plain sum of the losses",
+                stacklevel=3,
+            )
+            self._warned = True
