@@ -55,8 +55,9 @@ def load(
     ``mean``/``std`` are those of the ``train`` split, whatever split is loaded.
 
     CIFAR is read from ``root`` (default ``default_root()``), fetched there when ``download=True``.
-    ``shapes`` is generated (no files); ``size`` overrides the size of its official split (train pool
-    11,000, test 2,000), e.g. ``load("shapes", size=1200)`` for a tiny smoke run.
+    ``shapes`` is generated (no files); ``size`` overrides the size of its official splits (train pool
+    11,000, test 2,000): ``load("shapes", split, size=1200)`` gives a 1,200-image train pool (train + val)
+    or test split, normalised with the statistics of the 1,200-image train pool: a tiny smoke run.
     """
     if name not in _NAMES:
         raise unknown_name("dataset", name, _NAMES)
@@ -71,7 +72,7 @@ def load(
         raise UserError(f"shapes size must be an integer >= 24 (two images per class), got {size!r}")
     source = _source(name, root, download)
 
-    train_key = (name, source, "train", size if split != "test" else None)
+    train_key = (name, source, "train", size)  # with size=, stats come from a train pool of that size
     train_pool = _pool(*train_key)
     train_idx, val_idx = stratified_split(train_pool.labels["fine"], val_fraction, seed)
     if split == "test":

@@ -3,8 +3,8 @@
 A *stratified permutation* orders the samples so that every prefix holds each class in (almost exactly)
 its overall proportion: inside each class the samples are shuffled, and the j-th sample of a class with
 ``n_c`` members gets the key ``(j + u_c) / n_c`` (``u_c`` a random offset in [0, 1)); sorting by the key
-interleaves the classes. A prefix of length ``k`` then holds ``k * n_c / N`` samples of class ``c``, up to
-one. The validation split is such a prefix; ``TaskDataset.take(n)`` is another.
+interleaves the classes. A prefix of length ``k`` then holds ``k * n_c / N`` samples of class ``c`` up to
+a sample or two (exactly, for equal class sizes and ``k`` a multiple of the number of classes). The validation split is such a prefix; ``TaskDataset.take(n)`` is another.
 """
 
 from __future__ import annotations
