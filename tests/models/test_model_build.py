@@ -38,8 +38,11 @@ def test_build_passes_arch_options_and_head():
     assert build("soft", "tiny_cnn", TASKS, coupling=0.25).coupling == 0.25
 
 
-def test_cross_stitch_identity_on_a_real_vit_equals_independent_columns():
-    model = build("cross_stitch", "vit_tiny", TASKS, backbone_kwargs=TINY_VIT).eval()
+@pytest.mark.parametrize(
+    ("name", "kwargs"), [("vit_tiny", TINY_VIT), ("resnet18", {}), ("tiny_cnn", {"width": 4})]
+)
+def test_cross_stitch_identity_on_real_backbones_equals_independent_columns(name, kwargs):
+    model = build("cross_stitch", name, TASKS, backbone_kwargs=kwargs).eval()
     for unit in model.units:
         unit.set_identity()
     images = torch.randn(2, 3, 32, 32)
