@@ -1,0 +1,58 @@
+"""Command line: ``python -m autograder grade ASSIGNMENT SUBMISSIONS`` and ``python -m autograder check``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mtlkit.errors import UserError
+
+from . import OUTPUT, assignments
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser("grade", help="autograde a folder or LMS zip of notebooks; write grades.csv")
+    grade.add_argument("assignment", help=f"one of: {', '.join(assignments())}")
+    grade.add_argument(
+        "submissions", type=Path, help="folder of downloaded notebooks, an LMS .zip, or one .ipynb"
+    )
+    grade.add_argument("--out", type=Path, default=OUTPUT, help="output folder (default: autograder/)")
+    grade.add_argument("--timeout", type=int, default=60, help="seconds per cell before it is interrupted")
+    grade.add_argument(
+        "--sandbox",
+        choices=["auto", "user", "none"],
+        default="auto",
+        help="run each kernel as its own unprivileged uid (user; needs root) or as ourselves (none)",
+    )
+    grade.add_argument("--keep-work", action="store_true", help="keep the temporary grading trees")
+    commands.add_parser("check", help="fail if exercises/ drifts from what nbgrader makes from solutions/")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "grade":
+            from .grade import Options, grade
+
+            rows = grade(
+                args.assignment,
+                args.submissions,
+                Options(args.out, args.timeout, args.sandbox, args.keep_work),
+            )
+            errors = sum(r.status == "error" for r in rows)
+            print(f"{len(rows)} row(s), {errors} error(s) -> {args.out / 'grades.csv'}")
+            return 0
+        from .check import check
+
+        return check()
+    except UserError as err:
+        print(f"autograder: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

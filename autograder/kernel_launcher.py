@@ -1,0 +1,74 @@
+"""Start an IPython kernel for a student's notebook inside its sandbox (run by jupyter_client, as a script).
+
+Usage (the kernelspec's argv): ``python kernel_launcher.py SANDBOX UID GID -f CONNECTION_FILE [ipykernel args]``.
+
+The grading process (nbgrader) keeps its own files; the kernel, which runs the student's code:
+
+- starts in ``SANDBOX/work`` with HOME, TMPDIR and caches inside the sandbox and a minimal environment;
+- with ``UID`` >= 0 (the grader runs as root), drops to that unprivileged user, which owns nothing but
+  the sandbox: it cannot write the gradebook, grades.csv, the masters or another student's files;
+- records its pid in ``SANDBOX/kernel.pid`` so that the grader can kill it (and what it started).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import sys
+
+KEEP_ENV = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NBGRADER_EXECUTION",
+    "PYTHONPATH",
+)
+
+
+def _sandbox_env(sandbox: str) -> dict[str, str]:
+    env = {key: os.environ[key] for key in KEEP_ENV if key in os.environ}
+    home = os.path.join(sandbox, "home")
+    env.update(
+        HOME=home,
+        TMPDIR=os.path.join(sandbox, "tmp"),
+        IPYTHONDIR=os.path.join(home, ".ipython"),
+        MPLCONFIGDIR=os.path.join(home, ".matplotlib"),
+        MPLBACKEND="Agg",
+        XDG_CACHE_HOME=os.path.join(home, ".cache"),
+        XDG_CONFIG_HOME=os.path.join(home, ".config"),
+        JUPYTER_RUNTIME_DIR=os.path.join(sandbox, "runtime"),
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONHASHSEED="0",
+    )
+    return env
+
+
+def main(argv: list[str]) -> None:
+    sandbox, uid, gid = argv[0], int(argv[1]), int(argv[2])
+    rest = argv[3:]
+    connection = rest[rest.index("-f") + 1]
+    private = os.path.join(sandbox, "runtime", os.path.basename(connection))
+    shutil.copyfile(connection, private)  # the grader's copy is unreadable by the sandbox user
+    with open(os.path.join(sandbox, "kernel.pid"), "a") as f:
+        f.write(f"{os.getpid()}\n")
+    if uid >= 0:
+        os.chown(private, uid, gid)
+    os.chmod(private, 0o600)
+    rest[rest.index("-f") + 1] = private
+    os.chdir(os.path.join(sandbox, "work"))
+    if uid >= 0:
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+        resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))  # no fork bombs (counted per user)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 30, 1 << 30))  # no file over 1 GiB
+    os.umask(0o077)
+    os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *rest], _sandbox_env(sandbox))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

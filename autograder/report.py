@@ -1,0 +1,61 @@
+"""grades.csv: one row per submission, merged across assignments, written atomically under a lock."""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from mtlkit._io import write_text
+
+FIELDS = ["student_id", "assignment", "score", "max_score", "status", "reason", "submission"]
+
+
+@dataclass
+class Row:
+    """A graded submission (status ``graded``, a score) or one that could not be graded (``error``, a reason)."""
+
+    student_id: str
+    assignment: str
+    score: float | None
+    max_score: float
+    status: str
+    reason: str
+    submission: str
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{path.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    """Rows of an existing grades.csv (empty when it does not exist)."""
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return [row for row in csv.DictReader(f) if row.get("assignment")]
+
+
+def write(path: Path, assignment: str, rows: list[Row]) -> None:
+    """Replace ``assignment``'s rows in ``path``, keeping every other assignment's rows."""
+    with _locked(path):
+        kept = [r for r in read(path) if r["assignment"] != assignment]
+        new = [{**asdict(r), "score": _fmt(r.score), "max_score": _fmt(r.max_score)} for r in rows]
+        merged = sorted(kept + new, key=lambda r: (r["assignment"], r["student_id"], r.get("submission", "")))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=FIELDS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: r.get(k, "") for k in FIELDS} for r in merged)
+        write_text(path, buffer.getvalue())

@@ -1,0 +1,150 @@
+"""Where and as whom a student's kernel runs: a throwaway sandbox, ideally owned by its own user.
+
+Two modes (``--sandbox``):
+
+- ``user``: the grader runs as root; each submission's kernel runs as a fresh unprivileged uid that owns
+  only its sandbox folder. File permissions then stop the student's code from writing the gradebook,
+  grades.csv, the masters or another student's files, even by absolute path, and every process it
+  started is killed afterwards (``kill(-1)`` as that uid).
+- ``none``: the kernel runs as the grader's own user, in the sandbox with HOME/TMPDIR redirected. Relative
+  paths reach nothing of value and grades are read back from a per-student gradebook, but a determined
+  student who writes by absolute path can reach whatever the grader's user can (see README).
+
+``auto`` picks ``user`` when running as root and the interpreter is usable by an unprivileged uid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+LAUNCHER = Path(__file__).with_name("kernel_launcher.py")
+UID_BASE = 61000
+
+
+@dataclass
+class Sandbox:
+    """A student's sandbox folder (kernel cwd and HOME) and the uid/gid its kernel runs as (-1: ours)."""
+
+    path: Path
+    uid: int = -1
+    gid: int = -1
+
+    def create(self) -> None:
+        for sub in ("home", "tmp", "runtime", "work"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+        if self.uid >= 0:
+            for p in [self.path, *self.path.rglob("*")]:
+                os.chown(p, self.uid, self.gid)
+        self.path.chmod(0o700)
+
+    def kill_processes(self) -> None:
+        """Kill whatever the student's kernel left running (background processes included)."""
+        if self.uid >= 0:
+            _kill_all_of(self.uid, self.gid)
+            return
+        pid_file = self.path / "kernel.pid"
+        pids = pid_file.read_text().split() if pid_file.is_file() else []
+        for pid in pids:
+            if pid.isdigit():
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(int(pid), signal.SIGKILL)
+
+
+def _kill_all_of(uid: int, gid: int) -> None:
+    code = "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept ProcessLookupError:\n    pass"
+    subprocess.run([sys.executable, "-c", code], user=uid, group=gid, extra_groups=[], check=False)
+
+
+def free_uids(count: int, base: int = UID_BASE) -> list[int]:
+    """``count`` uids from ``base`` up that no account uses."""
+    uids, uid = [], base
+    while len(uids) < count:
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            uids.append(uid)
+        uid += 1
+    return uids
+
+
+def choose_mode(requested: str, probe_dir: Path) -> tuple[str, str]:
+    """Resolve ``auto``; returns (mode, note explaining a fallback or '')."""
+    if requested == "none":
+        return "none", ""
+    if os.geteuid() != 0:
+        if requested == "user":
+            raise PermissionError(
+                "--sandbox user needs the grader to run as root (to switch kernels to other uids)"
+            )
+        return (
+            "none",
+            "not running as root: kernels run as the grader's user (see the threat model in README)",
+        )
+    uid = free_uids(1)[0]
+    probe = Sandbox(probe_dir, uid, uid)
+    probe.create()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", "import ipykernel, nbformat"],
+            user=uid,
+            group=uid,
+            extra_groups=[],
+            cwd=probe_dir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        problem = result.stderr.strip()[-300:] if result.returncode else ""
+    except OSError as err:
+        problem = str(err)
+    finally:
+        shutil.rmtree(probe_dir, ignore_errors=True)
+    if not problem:
+        return "user", ""
+    if requested == "user":
+        raise PermissionError(f"an unprivileged uid cannot run {sys.executable}: {problem}")
+    return "none", f"an unprivileged uid cannot run {sys.executable}, so kernels run as root (see README)"
+
+
+def write_kernelspec(jupyter_dir: Path, sandbox: Sandbox) -> None:
+    """A ``python3`` kernelspec that starts the current interpreter through the sandbox launcher."""
+    spec_dir = jupyter_dir / "kernels" / "python3"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, str(LAUNCHER), str(sandbox.path), str(sandbox.uid), str(sandbox.gid)]
+    spec = {
+        "argv": [*argv, "-f", "{connection_file}"],
+        "display_name": "Python 3 (sandboxed grading)",
+        "language": "python",
+        "interrupt_mode": "signal",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+
+
+def job_env(course: Path) -> dict[str, str]:
+    """Environment of the nbgrader child: its own Jupyter/IPython folders, none of the caller's config."""
+    keep = ("LANG", "LC_ALL", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONPATH", "SYSTEMROOT")
+    env = {key: os.environ[key] for key in keep if key in os.environ}
+    bin_dir = str(Path(sys.executable).parent)  # nbgrader calls `alembic` from the venv
+    env.update(
+        PATH=os.pathsep.join([bin_dir, "/usr/local/bin", "/usr/bin", "/bin"]),
+        HOME=str(course / "home"),
+        JUPYTER_PATH=str(course / "jupyter"),
+        JUPYTER_DATA_DIR=str(course / "jupyter"),
+        JUPYTER_CONFIG_DIR=str(course / "jupyter_config"),
+        JUPYTER_RUNTIME_DIR=str(course / "runtime"),
+        JUPYTER_PLATFORM_DIRS="1",
+        IPYTHONDIR=str(course / "home" / ".ipython"),
+        MPLBACKEND="Agg",
+        PYTHONHASHSEED="0",
+    )
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env

@@ -1,0 +1,162 @@
+"""Find the notebooks in a folder or an LMS zip and tell whose they are.
+
+Naming rules (documented in autograder/README.md):
+
+- a folder per student: the folder name is the student id; Moodle's ``Full Name_123456_assignsubmission_file_``
+  gives ``123456``; the notebook may sit anywhere inside (e.g. nbgrader's ``<id>/<assignment>/<assignment>.ipynb``);
+- a flat file: ``<student_id>_<anything>_<assignment>.ipynb`` (Canvas: ``login_userid_subid_<name>.ipynb``,
+  ``login_late_...``); the student id is the text before the first ``_``;
+- a file name must end with the assignment's name; ``-1``/`` (1)`` copy suffixes are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+_COPY_SUFFIX = re.compile(r"(-\d+| \(\d+\))$")
+_MOODLE = re.compile(r"^.*_(\d+)_assignsubmission_\w*$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
+_IGNORED = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db"}
+MAX_ZIP_BYTES = 512 * 2**20
+
+
+@dataclass
+class Submission:
+    """One file (or folder) found in the submissions, graded or explained in one row of grades.csv."""
+
+    origin: str  # path relative to the submissions folder or zip, for the report
+    student_id: str = ""
+    path: Path | None = None  # the notebook to grade (a staged copy), None when error is set
+    error: str = ""
+
+
+def clean_id(raw: str) -> str:
+    """A student id safe for nbgrader folder names: letters, digits, ``._@-``."""
+    return _UNSAFE.sub("-", raw.strip()).strip(".-")
+
+
+def _matches(stem: str, assignment: str) -> bool:
+    return _COPY_SUFFIX.sub("", stem).endswith(assignment)
+
+
+def _is_ignored(path: Path) -> bool:
+    return path.name in _IGNORED or path.name.startswith(".")
+
+
+def _folder_student(name: str) -> str:
+    moodle = _MOODLE.match(name)
+    return clean_id(moodle.group(1) if moodle else name)
+
+
+def _from_folder(folder: Path, base: Path, assignment: str) -> list[Submission]:
+    sid = _folder_student(folder.name)
+    notebooks = sorted(
+        p
+        for p in folder.rglob("*.ipynb")
+        if p.is_file() and not any(_is_ignored(Path(part)) for part in p.relative_to(folder).parts)
+    )
+    if not notebooks:
+        return [Submission(str(folder.relative_to(base)), sid, error="no notebook (.ipynb) in this folder")]
+    return [_check_name(p, base, sid, assignment) for p in notebooks]
+
+
+def _check_name(path: Path, base: Path, sid: str, assignment: str) -> Submission:
+    origin = str(path.relative_to(base))
+    if not sid:
+        return Submission(origin, error="cannot tell the student id from the file or folder name")
+    if not _matches(path.stem, assignment):
+        return Submission(
+            origin,
+            sid,
+            error=f"wrong file name {path.name!r}: expected a notebook named like {assignment}.ipynb",
+        )
+    return Submission(origin, sid, path=path)
+
+
+def _from_file(path: Path, base: Path, assignment: str) -> Submission:
+    origin = str(path.relative_to(base))
+    if path.suffix != ".ipynb":
+        return Submission(origin, clean_id(path.name.split("_")[0]), error=f"not a notebook: {path.name!r}")
+    stem = _COPY_SUFFIX.sub("", path.stem)
+    if stem == assignment:
+        return Submission(
+            origin,
+            error=f"cannot tell whose notebook {path.name!r} is: prefix it with '<student_id>_' or put it in a folder named after the student",
+        )
+    return _check_name(path, base, clean_id(stem.split("_")[0]), assignment)
+
+
+def _unwrap(folder: Path) -> Path:
+    """Descend through wrapper folders (a zip's single top folder) that hold no notebook themselves."""
+    while True:
+        entries = [p for p in folder.iterdir() if not _is_ignored(p)]
+        if len(entries) != 1 or not entries[0].is_dir() or any(entries[0].glob("*.ipynb")):
+            return folder
+        folder = entries[0]
+
+
+def extract_zip(archive: Path, dest: Path) -> Path:
+    """Extract an LMS zip into ``dest``, refusing absolute paths, ``..`` and oversized archives."""
+    with zipfile.ZipFile(archive) as zf:
+        if sum(info.file_size for info in zf.infolist()) > MAX_ZIP_BYTES:
+            raise ValueError(f"{archive.name}: more than {MAX_ZIP_BYTES >> 20} MiB uncompressed")
+        for info in zf.infolist():
+            parts = [p for p in Path(info.filename).parts if p not in ("", ".", "/")]
+            if info.is_dir() or not parts or ".." in parts or Path(info.filename).is_absolute():
+                continue
+            target = dest.joinpath(*parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out)
+    return dest
+
+
+def collect(source: Path, staging: Path, assignment: str) -> list[Submission]:
+    """Copy the submissions (folder or zip) into ``staging`` and map every entry to a student.
+
+    Grading reads only the staged copies, so nothing a student's code does to the original folder
+    during grading changes any result.
+    """
+    staging.mkdir(parents=True, exist_ok=True)
+    if source.is_file() and zipfile.is_zipfile(source):
+        base = extract_zip(source, staging / "unzipped")
+    elif source.is_dir():
+        base = staging / "copied"
+        shutil.copytree(source, base, symlinks=False, ignore_dangling_symlinks=True)
+    elif source.is_file() and source.suffix == ".ipynb":
+        base = staging / "copied"
+        base.mkdir()
+        shutil.copy2(source, base / source.name)
+    else:
+        raise ValueError(f"{source}: expected a folder of notebooks, a .zip or an .ipynb")
+    base = _unwrap(base)
+    found: list[Submission] = []
+    for entry in sorted(base.iterdir()):
+        if _is_ignored(entry):
+            continue
+        if entry.is_dir():
+            found.extend(_from_folder(entry, base, assignment))
+        else:
+            found.append(_from_file(entry, base, assignment))
+    return _flag_duplicates(found)
+
+
+def _flag_duplicates(found: list[Submission]) -> list[Submission]:
+    """Several gradable notebooks for one student: grade none of them, say which ones."""
+    by_student: dict[str, list[Submission]] = {}
+    for sub in found:
+        if not sub.error:
+            by_student.setdefault(sub.student_id, []).append(sub)
+    for subs in by_student.values():
+        if len(subs) > 1:
+            names = ", ".join(s.origin for s in subs)
+            for sub in subs:
+                sub.path, sub.error = (
+                    None,
+                    f"several notebooks for this student ({names}): keep one and re-run",
+                )
+    return found

@@ -1,0 +1,37 @@
+"""nbgrader configuration for the mtlkit exercises: maps nbgrader's folders onto this repository.
+
+Run nbgrader from the repository root (the folder of this file), e.g.::
+
+    nbgrader generate_assignment 01_hard_sharing --force   # solutions/ -> exercises/
+    nbgrader autograde 01_hard_sharing                     # autograder/submitted -> autograder/autograded
+    nbgrader generate_feedback 01_hard_sharing             # -> autograder/feedback
+    nbgrader export                                        # -> grades.csv
+
+``python -m autograder grade ASSIGNMENT SUBMISSIONS`` wraps autograde/feedback for a batch of
+downloaded notebooks with per-student isolation (see autograder/README.md).
+"""
+
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (injected by nbgrader's config loader)
+
+ROOT = Path(__file__).resolve().parent
+
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.course_id = "mtlkit"
+# nbgrader step -> folder: masters with solutions and hidden tests, and the committed student versions.
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+# Git-ignored working folders of the instructor.
+c.CourseDirectory.submitted_directory = "autograder/submitted"
+c.CourseDirectory.autograded_directory = "autograder/autograded"
+c.CourseDirectory.feedback_directory = "autograder/feedback"
+c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'autograder' / 'gradebook.db'}"
+
+# The released notebooks are what students open in Colab: no outputs, a stable kernel name.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+# Autograding: a cell that runs longer than this (seconds) is interrupted and counts as failed.
+c.Execute.timeout = 60
+# A student who deletes a test cell is graded on the master's copy of it.
+c.OverwriteCells.add_missing_cells = True
