@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from mtlkit.data.dataset import Pool
 from mtlkit.errors import DataNotFoundError, UserError
 
 _URL = "https://www.cs.toronto.edu/~kriz/"
@@ -160,10 +161,8 @@ def coarse_of_fine_from_labels(fine: np.ndarray, coarse: np.ndarray, num_fine: i
     return torch.from_numpy(mapping)
 
 
-def read(name: str, folder: Path, part: str):  # -> registry.Pool (imported late: no import cycle)
-    """The ``train`` or ``test`` split of ``name`` from the pickles in ``folder``, as a ``Pool``."""
-    from mtlkit.data.registry import Pool
-
+def read(name: str, folder: Path, part: str) -> Pool:
+    """The ``train`` or ``test`` split of ``name`` from the pickles in ``folder``."""
     images, raw = _read_part(name, folder, part)
     meta_path = folder / FILES[name]["meta"][0]
     meta = _unpickle(meta_path)

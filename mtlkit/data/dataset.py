@@ -77,14 +77,14 @@ class TaskDataset:
         return replace(self, images=self.images[index], labels={t: y[index] for t, y in self.labels.items()})
 
     def take(self, n: int, seed: int = 0) -> TaskDataset:
-        """The first ``n`` samples of a seeded permutation stratified by the first task (e.g. for a smoke
+        """The first ``n`` samples of a seeded permutation stratified by the fine labels (e.g. for a smoke
         run on a small but balanced sample). ``n`` larger than the dataset takes everything."""
         from mtlkit.data.split import stratified_permutation
 
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise UserError(f"take(n) needs a positive integer n, got {n!r}")
-        first_task = next(iter(self.labels))
-        order = stratified_permutation(self.labels[first_task], seed)[:n]
+        task = "fine" if "fine" in self.labels else next(iter(self.labels))
+        order = stratified_permutation(self.labels[task], seed)[:n]
         return self.subset(order.sort().values)
 
     def to(self, device: str | torch.device) -> TaskDataset:
@@ -95,3 +95,13 @@ class TaskDataset:
             labels={t: y.to(device) for t, y in self.labels.items()},
             coarse_of_fine=self.coarse_of_fine.to(device),
         )
+
+
+@dataclass(frozen=True, eq=False)
+class Pool:
+    """One official split (``train`` or ``test``) as read from its source, before the val hold-out."""
+
+    images: torch.Tensor  # uint8 [N, 3, 32, 32]
+    labels: dict[str, torch.Tensor]  # int64 [N] per task
+    class_names: dict[str, list[str]]
+    coarse_of_fine: torch.Tensor  # int64 [num_fine]

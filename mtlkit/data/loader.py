@@ -72,15 +72,20 @@ class DeviceLoader:
         n = len(self.images)
         order = torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
         order = order.to(self.device)
+        # One epoch's crops and flips, drawn on the CPU and moved once (not one small copy per batch).
+        params = (
+            [p.to(self.device) for p in crop_flip_params(n, self.pad, generator)] if self.augment else None
+        )
         for i in range(len(self)):
-            index = order[i * self.batch_size : (i + 1) * self.batch_size]
-            yield self._images(index, generator), {task: y[index] for task, y in self.labels.items()}
+            batch = slice(i * self.batch_size, (i + 1) * self.batch_size)
+            index = order[batch]
+            images = self.images[index]
+            if params is not None:
+                images = crop_flip(images, *(p[batch] for p in params), self.pad)
+            yield self._finish(images), {task: y[index] for task, y in self.labels.items()}
 
-    def _images(self, index: Tensor, generator: torch.Generator) -> Tensor:
-        batch = self.images[index]
-        if self.augment:
-            dy, dx, flipped = crop_flip_params(len(index), self.pad, generator)
-            batch = crop_flip(batch, dy, dx, flipped, self.pad)
-        images = normalize(batch, self.mean, self.std, self.dtype)
+    def _finish(self, images: Tensor) -> Tensor:
+        """Normalise uint8 ``images`` to ``dtype`` in the requested memory format."""
+        images = normalize(images, self.mean, self.std, self.dtype)
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
         return images.contiguous(memory_format=memory_format)

@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import os
 import textwrap
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import torch
 
-from mtlkit.data.dataset import TaskDataset
+from mtlkit.data.dataset import Pool, TaskDataset
 from mtlkit.data.split import check_fraction, stratified_split
 from mtlkit.errors import UserError, unknown_name
 
 SPLITS = ("train", "val", "test")
 _NAMES = ("cifar10", "cifar100", "shapes")
-
-
-@dataclass(frozen=True)
-class Pool:
-    """One official split (``train`` or ``test``) as read from its source, before the val hold-out."""
-
-    images: torch.Tensor  # uint8 [N, 3, 32, 32]
-    labels: dict[str, torch.Tensor]  # int64 [N] per task
-    class_names: dict[str, list[str]]
-    coarse_of_fine: torch.Tensor  # int64 [num_fine]
 
 
 def names() -> list[str]:

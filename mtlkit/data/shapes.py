@@ -90,7 +90,7 @@ def _shape_alpha(fine: Tensor, g: torch.Generator) -> Tensor:
     """Anti-aliased coverage ``[n, H, W]`` of each image's shape under a random similarity + stretch."""
     n = len(fine)
     x, y = _grid()
-    scale = _uniform(g, n, 0.5, 0.85, 1, 1)
+    scale = _uniform(g, n, 0.55, 0.9, 1, 1)
     cx, cy = (_uniform(g, n, -1, 1, 1, 1) * (0.95 - scale) for _ in range(2))
     angle = _uniform(g, n, 0, 2 * math.pi, 1, 1)
     stretch = _uniform(g, n, 0.8, 1.2, 1, 1)
@@ -108,7 +108,7 @@ def _shape_alpha(fine: Tensor, g: torch.Generator) -> Tensor:
 def _background(n: int, g: torch.Generator) -> Tensor:
     """A random colour plus a smooth random texture (4x4 noise, bilinearly upsampled): ``[n, 3, H, W]``."""
     base = torch.rand(n, 3, 1, 1, generator=g)
-    coarse = (torch.rand(n, 3, 4, 4, generator=g) - 0.5) * _uniform(g, n, 0.05, 0.35, 1, 1, 1)
+    coarse = (torch.rand(n, 3, 4, 4, generator=g) - 0.5) * _uniform(g, n, 0.05, 0.25, 1, 1, 1)
     texture = torch.nn.functional.interpolate(coarse, size=(SIZE, SIZE), mode="bilinear", align_corners=False)
     return base + texture
 
@@ -129,12 +129,12 @@ def _clutter(n: int, g: torch.Generator) -> tuple[Tensor, Tensor]:
     angle = _uniform(g, n, 0, math.pi, 1, 1)
     offset = _uniform(g, n, -0.8, 0.8, 1, 1)
     line = (torch.cos(angle) * x + torch.sin(angle) * y - offset).abs() < _uniform(g, n, 0.03, 0.08, 1, 1)
-    cover = line & (torch.rand(n, 1, 1, generator=g) < 0.5)
+    cover = line & (torch.rand(n, 1, 1, generator=g) < 0.35)
     for _ in range(2):
         rx, ry = _uniform(g, n, -1, 1, 1, 1), _uniform(g, n, -1, 1, 1, 1)
         half = _uniform(g, n, 0.06, 0.18, 2, 1, 1)
         rect = ((x - rx).abs() < half[:, 0]) & ((y - ry).abs() < half[:, 1])
-        cover |= rect & (torch.rand(n, 1, 1, generator=g) < 0.35)
+        cover |= rect & (torch.rand(n, 1, 1, generator=g) < 0.25)
     return cover.float(), torch.rand(n, 3, 1, 1, generator=g)
 
 
@@ -147,7 +147,7 @@ def _render(fine: Tensor, g: torch.Generator) -> Tensor:
     image = background * (1 - alpha) + colour * alpha
     cover, cover_colour = _clutter(n, g)
     image = torch.lerp(image, cover_colour.expand_as(image), cover.unsqueeze(1))
-    image += torch.randn(image.shape, generator=g) * _uniform(g, n, 0.02, 0.08, 1, 1, 1)
+    image += torch.randn(image.shape, generator=g) * _uniform(g, n, 0.02, 0.06, 1, 1, 1)
     return (image.clamp(0, 1) * 255).round().to(torch.uint8)
 
 
