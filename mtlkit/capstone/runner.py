@@ -1,0 +1,137 @@
+"""``run_capstone``: plan the grid, train what is not finished, rebuild runs.csv, summary.md and figures.
+
+Resumable by construction: each run has its own folder (``runs/<name>/``) with ``run.json`` (its cell
+and config), checkpoints after every epoch and, once finished, ``metrics.json``. Re-running the same
+command skips finished runs, continues an interrupted one from ``checkpoint/last.pt`` (ending with the
+same metrics as an uninterrupted run on the CPU) and rebuilds the report from all finished runs.
+A folder holding a different preset, or a run with a different config, is refused rather than mixed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mtlkit._io import write_json, write_text
+from mtlkit.capstone import figures, grid, presets, results, summary
+from mtlkit.errors import UserError
+from mtlkit.experiment import RESULT_FILE, load_splits, prepare_output
+
+STATE_FILE = "capstone.json"
+_IGNORED = ("device",)  # where a run trains does not change what it is
+
+
+def run_capstone(
+    preset: str = "quick",
+    *,
+    out: str | os.PathLike,
+    datasets: Sequence[str] | None = None,
+    backbones: Sequence[str] | None = None,
+    weightings: Sequence[str] | None = None,
+    seeds: Sequence[int] | None = None,
+    devices: Sequence[str] | None = None,
+    overrides: dict[str, Any] | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run (or resume) the capstone grid into ``out``; return the rows, failures and report paths.
+
+    ``devices``: None trains in this process, one run after another; a list (``["0", "1"]``,
+    ``["cpu", "cpu"]``) runs one worker process per entry. ``overrides`` replace preset fields of every
+    run (e.g. ``{"epochs": 1, "limit": 500}`` for a smoke test).
+    """
+    chosen = presets.get(preset)
+    runs = grid.plan(
+        chosen,
+        datasets=datasets,
+        backbones=backbones,
+        weightings=weightings,
+        seeds=seeds,
+        overrides=overrides,
+    )
+    for dataset in dict.fromkeys(r.dataset for r in runs):  # missing data fails before any output
+        load_splits(next(r.config for r in runs if r.dataset == dataset))
+    root = prepare_output(out)
+    _claim(root, chosen.name)
+    directories = [_prepare(root, r) for r in runs]
+    todo = [d for d in directories if not (d / RESULT_FILE).exists()]
+    log(f"capstone {chosen.name}: {len(runs)} runs, {len(runs) - len(todo)} already finished")
+    if devices:
+        from mtlkit.capstone.scheduler import run_queue
+
+        status = run_queue(todo, devices, log=log)
+        failed = {name: f"exit status {rc}" for name, rc in status.items() if rc != 0}
+    else:
+        failed = _run_here(todo, runs, progress, log)
+    report = write_report(root, chosen.name)
+    report["failed"] = failed
+    return report
+
+
+def _claim(root: Path, preset: str) -> None:
+    state = root / STATE_FILE
+    if state.exists():
+        held = json.loads(state.read_text()).get("preset")
+        if held != preset:
+            raise UserError(
+                f"{root} holds a capstone of preset {held!r}, not {preset!r}: choose another --out"
+            )
+    else:
+        write_json(state, {"preset": preset})
+
+
+def _comparable(config: dict[str, Any]) -> dict[str, Any]:
+    normalised = json.loads(json.dumps(config))
+    return {k: v for k, v in normalised.items() if k not in _IGNORED}
+
+
+def _prepare(root: Path, planned: grid.PlannedRun) -> Path:
+    """The run's folder, with its ``run.json``; refuse a folder that holds another config."""
+    directory = root / results.RUNS_DIR / planned.name
+    meta = {**planned.meta(), "config": planned.config.to_dict()}
+    path = directory / results.RUN_META
+    if path.exists():
+        held = _comparable(json.loads(path.read_text())["config"])
+        wanted = _comparable(meta["config"])
+        if held != wanted:
+            keys = sorted(k for k in set(held) | set(wanted) if held.get(k) != wanted.get(k))
+            raise UserError(
+                f"{directory} holds a run with a different config (differs in {', '.join(keys)}): "
+                "use another --out, or delete that folder to retrain it"
+            )
+    else:
+        write_json(path, meta)
+    return directory
+
+
+def _run_here(
+    directories: list[Path], runs: list[grid.PlannedRun], progress: bool, log: Callable[[str], None]
+) -> dict[str, str]:
+    from mtlkit.experiment import run
+
+    configs = {r.name: r.config for r in runs}
+    failed = {}
+    for i, directory in enumerate(directories, 1):
+        log(f"== [{i}/{len(directories)}] {directory.name}")
+        try:
+            run(configs[directory.name], directory, resume=True, progress=progress)
+        except Exception as err:
+            write_text(directory / "error.txt", traceback.format_exc())
+            failed[directory.name] = f"{type(err).__name__}: {err}"
+            log(f"!! {directory.name} failed: {failed[directory.name]} (see {directory / 'error.txt'})")
+    return failed
+
+
+def write_report(out: str | os.PathLike, preset: str) -> dict[str, Any]:
+    """Rebuild ``runs.csv``, ``summary.md`` and ``figures/`` from every finished run in ``out``."""
+    root = Path(out)
+    rows, pending = results.collect(root)
+    csv = results.write_csv(rows, root / "runs.csv")
+    text = summary.summary_markdown(rows, preset, pending)
+    md = write_text(root / "summary.md", text)
+    pictures = figures.draw_all(rows, root / "figures")
+    return {"rows": rows, "pending": pending, "runs_csv": csv, "summary_md": md, "figures": pictures}
