@@ -20,6 +20,7 @@ from torch import nn
 
 from mtlkit.errors import UserError
 from mtlkit.train import checkpoint as ckpt
+from mtlkit.train import distributed
 from mtlkit.train.device import Precision, resolve_precision
 from mtlkit.train.evaluate import evaluate
 from mtlkit.train.history import CRITERIA, History
@@ -59,11 +60,16 @@ def fit(
     (``last.pt``) with the best weights (``best.pt``); ``resume=True`` continues from ``last.pt`` and ends
     with the same metrics as an uninterrupted run (on CPU, same seed). ``callback(record)`` is called
     after every epoch (live plots, widgets). Without ``val`` the last epoch is kept.
+
+    Under ``torchrun`` (``WORLD_SIZE > 1``) the model is wrapped in DDP, each process trains on its
+    slice of every batch, metrics are summed over processes and only rank 0 writes checkpoints.
     """
     _check_arguments(model, train, val, epochs, batch_size, label_smoothing, select, resume, checkpoint_dir)
+    ctx = distributed.setup()
     precision = resolve_precision(device, amp, channels_last)
     tasks = list(model.tasks)
     weighting = weighting if weighting is not None else _default_weighting(model.tasks)
+    distributed.check_weighting(weighting, ctx)
     model.to(precision.device)
     if precision.channels_last:
         model.to(memory_format=torch.channels_last)
@@ -96,9 +102,12 @@ def fit(
     if resume:
         start, best_state = _restore(checkpoint_dir, model, weighting, opt, scheduler, history)
 
-    step_model = torch.compile(model) if compile else model
+    wrapped = distributed.wrap(model, ctx, precision.device)
+    step_model = torch.compile(wrapped) if compile else wrapped
     shared = model.shared_parameters() if hasattr(model, "shared_parameters") else []
     val_loader = _eval_loader(val, batch_size, precision)
+    progress = progress and ctx.is_main
+    writes = checkpoint_dir is not None and ctx.is_main
     bar = _epoch_bar(progress, start, epochs)
     for epoch in range(start, epochs):
         torch.manual_seed(seed * 100_003 + epoch)  # dropout & co. depend only on (seed, epoch): resumable
@@ -115,7 +124,9 @@ def fit(
             label_smoothing,
             tasks,
             progress,
+            ctx,
         )
+        distributed.sync_buffers(model, ctx)  # BatchNorm statistics: rank 0's, so evaluation agrees
         record["epoch"] = epoch + 1
         record["val"] = (
             evaluate(model, val, precision=precision, loader=val_loader) if val is not None else {}
@@ -123,9 +134,9 @@ def fit(
         weighting.epoch_end({t: record["train"][t]["loss"] for t in tasks})
         if history.append(record) or val is None:
             best_state = ckpt.cpu_state(model)
-            if checkpoint_dir is not None:
+            if writes:
                 ckpt.save_best(checkpoint_dir, best_state, {"epoch": epoch + 1, "tasks": model.tasks})
-        if checkpoint_dir is not None:
+        if writes:
             ckpt.save_last(
                 checkpoint_dir,
                 _training_state(epoch + 1, model, weighting, opt, scheduler, history, best_state),
@@ -152,6 +163,7 @@ def _train_epoch(
     label_smoothing: float,
     tasks: list[str],
     progress: bool,
+    ctx: distributed.Context,
 ) -> dict[str, Any]:
     """One pass over ``loader``; metrics are summed on the device and read once at the end."""
     model.train()
@@ -159,20 +171,29 @@ def _train_epoch(
     seen = 0
     regularizer = getattr(model, "regularizer", None)
     started = time.perf_counter()
-    for images, labels in _batch_bar(loader, progress):
+    for images, labels in _batch_bar(distributed.shard(loader, ctx), progress):
         with precision.autocast():
             logits = step_model(images)
         losses = task_losses(logits, labels, label_smoothing)
         opt.zero_grad(set_to_none=True)
-        weighting.backward(losses, shared)
-        if regularizer is not None:
-            regularizer().backward()  # parameters only, no activations: a cheap second graph
+        if ctx.enabled:  # one backward through DDP's hooks, regulariser included
+            total = weighting(losses)
+            (total + regularizer() if regularizer is not None else total).backward()
+            distributed.average_gradients(weighting, ctx)
+        else:
+            weighting.backward(losses, shared)
+            if regularizer is not None:
+                regularizer().backward()  # parameters only, no activations: a cheap second graph
         opt.step()
         scheduler.step()
         correct = correct_counts(logits, labels)
         batch = images.shape[0]
         sums += torch.stack([losses[t].detach() * batch for t in tasks] + [correct[t].float() for t in tasks])
         seen += batch
+    if ctx.enabled:  # images and metrics summed over ranks
+        counts = torch.tensor([float(seen)], device=sums.device)
+        sums = distributed.all_reduce_sum(torch.cat([sums, counts]), ctx)
+        seen = sums[-1].item()
     totals = sums.tolist()  # the one host synchronisation of the epoch
     seconds = time.perf_counter() - started
     return {

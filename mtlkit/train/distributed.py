@@ -1,0 +1,126 @@
+"""Data-parallel training under ``torchrun`` (DistributedDataParallel), set up from the environment.
+
+``torchrun --nproc_per_node N -m mtlkit.cli train ...`` starts N processes with ``RANK``,
+``WORLD_SIZE``, ``LOCAL_RANK`` and a rendezvous address in their environment; :func:`setup` joins the
+process group (NCCL on CUDA, gloo on the CPU) and pins each process to GPU ``LOCAL_RANK``. The loop then
+splits every global batch of the shared epoch permutation into disjoint per-rank slices, so N processes
+see the same images per step as one process would, with the same learning rate; DDP averages the
+gradients (Li et al., VLDB 2020), metrics are summed over ranks, and only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import Tensor, nn
+
+from mtlkit.errors import UserError
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where this process stands in the job: ``rank`` of ``world_size`` (1 without torchrun)."""
+
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def setup() -> Context:
+    """Join the ``torchrun`` process group if ``WORLD_SIZE > 1`` (idempotent); else a 1-process context."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return Context()
+    if not dist.is_initialized():
+        if torch.cuda.is_available() and os.environ.get("CUDA_VISIBLE_DEVICES", None) != "":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+            dist.init_process_group("nccl")
+        else:
+            dist.init_process_group("gloo")
+    return Context(dist.get_rank(), dist.get_world_size())
+
+
+def context() -> Context:
+    """The current context without joining anything (rank 0 of 1 outside a process group)."""
+    if dist.is_available() and dist.is_initialized():
+        return Context(dist.get_rank(), dist.get_world_size())
+    return Context()
+
+
+def check_weighting(weighting: nn.Module, ctx: Context) -> None:
+    """Refuse gradient-based weightings (GradNorm, PCGrad) under DDP: they run one backward per task."""
+    from mtlkit.weighting.base import Weighting
+
+    if ctx.enabled and type(weighting).backward is not Weighting.backward:
+        raise UserError(
+            f"weighting {type(weighting).__name__} manipulates per-task gradients and does not work with "
+            "DDP (torchrun); use equal, static, uncertainty or dwa, or train in one process"
+        )
+
+
+def wrap(model: nn.Module, ctx: Context, device: torch.device) -> nn.Module:
+    """``model`` wrapped in DistributedDataParallel when the context is distributed."""
+    if not ctx.enabled:
+        return model
+    ids = (
+        [device.index if device.index is not None else torch.cuda.current_device()]
+        if device.type == "cuda"
+        else None
+    )
+    return nn.parallel.DistributedDataParallel(model, device_ids=ids)
+
+
+def shard(batches: Iterable[tuple[Tensor, dict[str, Tensor]]], ctx: Context) -> Iterator:
+    """This rank's slice ``rank::world_size`` of every batch (batches smaller than the world are skipped).
+
+    Every rank draws the same shuffled, augmented global batch (same seed), so the slices are disjoint
+    and together cover it.
+    """
+    if not ctx.enabled:
+        yield from batches
+        return
+    for images, labels in batches:
+        if images.shape[0] < ctx.world_size:
+            continue
+        pick = slice(ctx.rank, None, ctx.world_size)
+        yield images[pick], {task: y[pick] for task, y in labels.items()}
+
+
+def all_reduce_sum(tensor: Tensor, ctx: Context) -> Tensor:
+    """Sum ``tensor`` over ranks, in place (no-op in one process)."""
+    if ctx.enabled:
+        dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+    return tensor
+
+
+def average_gradients(module: nn.Module, ctx: Context) -> None:
+    """Average the gradients of parameters outside the DDP model (a weighting's own, e.g. log-variances)."""
+    if not ctx.enabled:
+        return
+    for p in module.parameters():
+        if p.grad is not None:
+            dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
+            p.grad /= ctx.world_size
+
+
+def barrier(ctx: Context) -> None:
+    if ctx.enabled:
+        dist.barrier()
+
+
+def sync_buffers(model: nn.Module, ctx: Context) -> None:
+    """Copy rank 0's buffers (BatchNorm running statistics) to every rank."""
+    if ctx.enabled:
+        for buffer in model.buffers():
+            dist.broadcast(buffer, src=0)
