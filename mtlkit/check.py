@@ -70,8 +70,8 @@ def close(
     *,
     rtol: float = 0.0,
     hint: str | None = None,
-) -> float:
-    """Check ``|actual - expected| <= atol + rtol * |expected|`` everywhere; return the largest difference.
+) -> None:
+    """Check ``|actual - expected| <= atol + rtol * |expected|`` everywhere (the largest difference is printed).
 
     Shapes must match exactly (no silent broadcasting: a ``[B, 1]`` vs ``[B]`` mix-up is a bug).
     """
@@ -80,7 +80,7 @@ def close(
         raise _fail(what, f"shape {a.shape} != expected {e.shape}", hint or "compare like with like")
     if a.size == 0:
         _say(what)
-        return 0.0
+        return
     diff = np.abs(a - e)
     tolerance = atol + rtol * np.abs(e)
     bad = ~(diff <= tolerance)  # NaN counts as bad
@@ -94,7 +94,6 @@ def close(
         )
         raise _fail(what, problem, hint)
     _say(f"{what} (max |diff| = {worst:.1e})")
-    return worst
 
 
 def shape(

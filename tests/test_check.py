@@ -31,9 +31,8 @@ def test_true_accepts_a_one_element_tensor(capsys):
         check.true(torch.tensor(0), "zero tensor")
 
 
-def test_close_returns_the_largest_difference(capsys):
-    worst = check.close(torch.tensor([1.0, 2.0, 3.0]), [1.0, 2.0 + 1e-7, 3.0 - 3e-7], atol=1e-6, what="vec")
-    assert worst == pytest.approx(3e-7, rel=1e-3)
+def test_close_prints_the_largest_difference(capsys):
+    check.close(torch.tensor([1.0, 2.0, 3.0]), [1.0, 2.0 + 1e-7, 3.0 - 3e-7], atol=1e-6, what="vec")
     assert capsys.readouterr().out.startswith("✓ vec (max |diff| = 3.0e-07)")
 
 
@@ -68,7 +67,7 @@ def test_close_treats_nan_as_a_failure():
 
 def test_close_accepts_tensors_that_require_grad():
     x = torch.ones(3, requires_grad=True) * 2
-    assert check.close(x, [2.0, 2.0, 2.0], what="grad tensor") == 0.0
+    check.close(x, [2.0, 2.0, 2.0], what="grad tensor")
 
 
 def test_shape_with_wildcards(capsys):
