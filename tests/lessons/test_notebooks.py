@@ -24,7 +24,7 @@ COLAB_URL = "https://colab.research.google.com/github/mtlkit/mtlkit/blob/main/le
 FIGURE_CALL = re.compile(r"plt\.(subplots|figure|show|imshow)\(|\.(plot|bar|imshow|scatter|hist)\(")
 NBGRADER_IMPORT = re.compile(r"^\s*(import|from)\s+nbgrader\b", re.MULTILINE)
 STRIPPED_FOLDERS = ("lessons", "solutions", "exercises")
-SHARED_DATA = Path(__file__).parents[2] / "shared" / "data"
+SHARED_DATA = Path(__file__).parents[3] / "shared" / "data"  # the shared/ folder next to the repo
 
 # Probes: code run in a lesson's kernel after its last cell; it prints PROBE_MARKER + a JSON object.
 PROBES = {
