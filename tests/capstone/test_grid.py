@@ -1,0 +1,76 @@
+import pytest
+
+from mtlkit.capstone import presets
+from mtlkit.capstone.grid import MODES, plan
+from mtlkit.errors import UserError
+
+
+def test_quick_grid_is_backbones_times_modes_with_deterministic_names():
+    runs = plan(presets.get("quick"))
+    assert [r.name for r in runs] == [
+        f"shapes-{b}-{m}-{'equal' if m == 'mtl' else 'none'}-s0" for b in ("cnn", "vit") for m in MODES
+    ]
+
+
+def test_modes_set_architecture_tasks_and_weighting():
+    runs = {r.mode: r.config for r in plan(presets.get("seed"), datasets=["cifar10"], backbones=["vit"])}
+    assert (runs["stl_fine"].arch, runs["stl_fine"].tasks) == ("single", ("fine",))
+    assert (runs["stl_coarse"].arch, runs["stl_coarse"].tasks) == ("single", ("coarse",))
+    assert (runs["mtl"].arch, runs["mtl"].tasks) == ("hard", ("fine", "coarse"))
+    assert runs["mtl"].weighting == "static" and runs["mtl"].weighting_kwargs == {"gamma": 0.5}
+    assert runs["stl_fine"].weighting == "equal"
+
+
+def test_seed_preset_is_the_studys_setup():
+    configs = {(r.backbone, r.mode): r.config for r in plan(presets.get("seed"), datasets=["cifar100"])}
+    vit, resnet = configs[("vit", "mtl")], configs[("resnet152", "mtl")]
+    assert (vit.backbone, vit.batch_size, resnet.batch_size) == ("vit_seed", 256, 128)
+    assert resnet.backbone_kwargs == {"stem": "imagenet"}
+    assert (vit.optimizer, vit.lr, vit.epochs, vit.augment, vit.head) == ("adam", 1e-3, 20, False, "seed")
+
+
+def test_seeds_weightings_and_overrides_multiply_the_grid():
+    runs = plan(
+        presets.get("quick"),
+        backbones=["cnn"],
+        seeds=[0, 1],
+        weightings=["equal", "dwa"],
+        overrides={"epochs": 1},
+    )
+    assert len(runs) == 2 * (2 + 2)  # per seed: 2 STL + 2 MTL weightings
+    assert {r.config.epochs for r in runs} == {1}
+    assert {r.config.seed for r in runs} == {0, 1}
+    dwa = [r for r in runs if r.weighting == "dwa"]
+    assert dwa and all(r.config.weighting == "dwa" and r.config.weighting_kwargs == {} for r in dwa)
+
+
+def test_a_weighting_does_not_inherit_another_weightings_options():
+    runs = plan(presets.get("seed"), datasets=["cifar10"], backbones=["vit"], weightings=["dwa"])
+    assert [r.config.weighting_kwargs for r in runs if r.mode == "mtl"] == [{}]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"datasets": ["mnist"]}, "unknown dataset 'mnist'"),
+        ({"backbones": ["resnet152"]}, "unknown backbone 'resnet152'; choose one of: cnn, vit"),
+        ({"weightings": ["best"]}, "unknown weighting 'best'"),
+        ({"seeds": []}, "seeds must be a non-empty list"),
+        ({"seeds": [1, 1]}, "seeds must be a non-empty list"),
+        ({"backbones": ["cnn", "cnn"]}, "listed twice"),
+    ],
+)
+def test_bad_choices_are_user_errors(kwargs, message):
+    with pytest.raises(UserError, match=message):
+        plan(presets.get("quick"), **kwargs)
+
+
+def test_unknown_preset_lists_the_valid_ones():
+    with pytest.raises(UserError, match="choose one of: quick, seed, strong"):
+        presets.get("fast")
+
+
+def test_every_preset_builds_valid_configs():
+    for preset in presets.PRESETS.values():
+        runs = plan(preset)
+        assert len(runs) == len(preset.datasets) * len(preset.backbones) * len(MODES)

@@ -1,0 +1,108 @@
+"""runs.csv, summary.md and figures, rebuilt from hand-written run folders (no training)."""
+
+import csv
+
+from mtlkit.capstone.results import CSV_COLUMNS, collect
+from mtlkit.capstone.runner import write_report
+from mtlkit.capstone.summary import NO_SEEDS, summary_markdown
+
+
+def grid(fake_run, seeds, fine_stl, fine_mtl, coarse_stl=(0.5,), coarse_mtl=(0.5,)):
+    for i, seed in enumerate(seeds):
+        fake_run(mode="stl_fine", weighting="none", seed=seed, fine=fine_stl[i], coarse_from_fine=0.6)
+        fake_run(mode="stl_coarse", weighting="none", seed=seed, coarse=coarse_stl[i % len(coarse_stl)])
+        fake_run(
+            mode="mtl",
+            seed=seed,
+            fine=fine_mtl[i],
+            coarse=coarse_mtl[i % len(coarse_mtl)],
+            coarse_from_fine=0.6,
+        )
+
+
+def test_rows_are_ordered_and_unfinished_runs_listed(fake_run, tmp_path):
+    grid(fake_run, [0], [0.4], [0.5])
+    (tmp_path / "runs" / "shapes-vit-mtl-equal-s0").mkdir()
+    (tmp_path / "runs" / "shapes-vit-mtl-equal-s0" / "run.json").write_text("{}")
+    rows, pending = collect(tmp_path)
+    assert [r["mode"] for r in rows] == ["stl_fine", "stl_coarse", "mtl"]
+    assert pending == ["shapes-vit-mtl-equal-s0"]
+    assert rows[0]["fine"] == 0.4 and rows[0]["coarse"] is None and rows[2]["parameters"] == 1000
+
+
+def test_report_files_are_written_with_one_csv_line_per_run(fake_run, tmp_path):
+    grid(fake_run, [0, 1], [0.40, 0.42], [0.50, 0.52])
+    report = write_report(tmp_path, "quick")
+    with open(report["runs_csv"]) as f:
+        lines = list(csv.DictReader(f))
+    assert len(lines) == 6 and list(lines[0]) == list(CSV_COLUMNS)
+    assert {p.name for p in report["figures"]} == {
+        "stl_vs_mtl.png",
+        "learning_curves.png",
+        "task_weights.png",
+    }
+    assert all(p.stat().st_size > 1000 for p in report["figures"])
+    assert "# mtlkit capstone: preset `quick`" in report["summary_md"].read_text()
+
+
+def test_a_clear_gap_is_significant_and_delta_m_is_computed(fake_run, tmp_path):
+    grid(fake_run, [0, 1, 2], [0.40, 0.41, 0.42], [0.50, 0.51, 0.52])
+    text = summary_markdown(*collect(tmp_path)[:1], "quick", [])
+    # fine +10 points (significant), coarse equal (no spread, no gap): delta_m = (0.1/0.41 + 0)/2 = 12.20%
+    assert "fine +10.00 points (MTL better)" in text
+    assert "coarse +0.00 points (no significant difference)" in text
+    assert "delta_m = +12.20%" in text
+    assert "| 41.00 ± 1.00" in text  # STL fine mean +/- sd in percent
+
+
+def test_a_gap_within_seed_noise_is_no_significant_difference(fake_run, tmp_path):
+    grid(
+        fake_run,
+        [0, 1, 2],
+        [0.40, 0.46, 0.43],
+        [0.44, 0.41, 0.47],
+        coarse_stl=(0.5, 0.6, 0.55),
+        coarse_mtl=(0.52, 0.58, 0.6),
+    )
+    text = summary_markdown(collect(tmp_path)[0], "quick", [])
+    assert "MTL better" not in text and "STL better" not in text
+    assert text.count("no significant difference") >= 2
+
+
+def test_one_seed_says_significance_cannot_be_assessed(fake_run, tmp_path):
+    grid(fake_run, [0], [0.4], [0.5])
+    text = summary_markdown(collect(tmp_path)[0], "quick", [])
+    assert NO_SEEDS in text
+    assert "MTL better" not in text
+
+
+def test_study_values_missing_print_na_and_rq2_compares_costs(fake_run, tmp_path):
+    for mode, acc in (
+        ("stl_fine", {"fine": 0.5}),
+        ("stl_coarse", {"coarse": 0.7}),
+        ("mtl", {"fine": 0.5, "coarse": 0.7}),
+    ):
+        fake_run(
+            dataset="cifar10",
+            backbone="vit",
+            mode=mode,
+            weighting="none" if mode != "mtl" else "static",
+            **acc,
+        )
+    text = summary_markdown(collect(tmp_path)[0], "seed", [])
+    assert "n/a" in text
+    # parameters 1000 / (900 + 900) = 56%; time 3 / (2 + 2) = 75%
+    assert "56% of the two STL models' parameters" in text and "75% of their training time" in text
+
+
+def test_rq3_compares_the_two_backbones(fake_run, tmp_path):
+    for backbone, fine in (("cnn", (0.4, 0.41)), ("vit", (0.6, 0.61))):
+        for seed in (0, 1):
+            fake_run(backbone=backbone, mode="stl_fine", weighting="none", seed=seed, fine=fine[seed])
+    text = summary_markdown(collect(tmp_path)[0], "quick", [])
+    assert "shapes / STL fine / fine: cnn - vit = -20.00 points (vit better)" in text
+
+
+def test_an_empty_folder_gives_a_summary_without_figures(tmp_path):
+    report = write_report(tmp_path, "quick")
+    assert report["figures"] == [] and "0 finished runs" in report["summary_md"].read_text()

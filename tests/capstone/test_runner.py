@@ -1,0 +1,100 @@
+"""The capstone end to end on tiny shapes runs, in this process."""
+
+import json
+
+import pytest
+
+from mtlkit.capstone import run_capstone
+from mtlkit.cli import main
+from mtlkit.errors import UserError
+
+TINY = {"epochs": 1, "limit": 200, "device": "cpu"}
+
+
+def quiet(_):
+    pass
+
+
+@pytest.mark.slow
+def test_capstone_writes_every_output_then_skips_finished_runs(tmp_path):
+    report = run_capstone("quick", out=tmp_path, backbones=["cnn"], overrides=TINY, progress=False, log=quiet)
+    assert report["failed"] == {} and report["pending"] == []
+    assert [r["run"] for r in report["rows"]] == [
+        "shapes-cnn-stl_fine-none-s0",
+        "shapes-cnn-stl_coarse-none-s0",
+        "shapes-cnn-mtl-equal-s0",
+    ]
+    assert (tmp_path / "runs.csv").exists() and (tmp_path / "summary.md").exists()
+    assert len(list((tmp_path / "figures").glob("*.png"))) == 3
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/*/metrics.json")}
+    lines = []
+    again = run_capstone(
+        "quick", out=tmp_path, backbones=["cnn"], overrides=TINY, progress=False, log=lines.append
+    )
+    assert lines[0] == "capstone quick: 3 runs, 3 already finished"
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # nothing retrained
+    assert [r["fine"] for r in again["rows"]] == [r["fine"] for r in report["rows"]]
+
+
+@pytest.mark.slow
+def test_a_folder_of_another_preset_or_config_is_refused(tmp_path):
+    run_capstone(
+        "quick", out=tmp_path, backbones=["cnn"], seeds=[0], overrides=TINY, progress=False, log=quiet
+    )
+    with pytest.raises(UserError, match="holds a capstone of preset 'quick', not 'seed'"):
+        run_capstone("seed", out=tmp_path, datasets=["shapes"], log=quiet)
+    with pytest.raises(UserError, match="different config \\(differs in epochs\\)"):
+        run_capstone("quick", out=tmp_path, backbones=["cnn"], overrides={**TINY, "epochs": 2}, log=quiet)
+
+
+@pytest.mark.slow
+def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, monkeypatch):
+    import mtlkit.experiment as experiment
+
+    real = experiment.run
+
+    def flaky(config, out, **kw):
+        if config.arch == "hard":
+            raise RuntimeError("out of memory")
+        return real(config, out, **kw)
+
+    monkeypatch.setattr(experiment, "run", flaky)
+    report = run_capstone("quick", out=tmp_path, backbones=["cnn"], overrides=TINY, progress=False, log=quiet)
+    assert report["failed"] == {"shapes-cnn-mtl-equal-s0": "RuntimeError: out of memory"}
+    assert len(report["rows"]) == 2 and report["pending"] == ["shapes-cnn-mtl-equal-s0"]
+    assert "out of memory" in (tmp_path / "runs/shapes-cnn-mtl-equal-s0/error.txt").read_text()
+    assert "Not finished yet" in (tmp_path / "summary.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--preset", "fast"], "unknown preset 'fast'; choose one of: quick, seed, strong"),
+        (["--backbones", "resnet152"], "unknown backbone 'resnet152'"),
+        (["--devices", "gpu0"], "--devices takes GPU indices or 'cpu'"),
+        (["--datasets", "cifar10", "--root", "/nonexistent/data"], "cifar10"),
+    ],
+)
+def test_cli_mistakes_exit_2_with_one_line_and_no_output(args, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["capstone", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mtlkit: error: ") and message in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_cli_help_lists_the_presets(capsys):
+    with pytest.raises(SystemExit):
+        main(["capstone", "--help"])
+    assert "quick, seed or strong" in capsys.readouterr().out
+
+
+def test_run_json_records_the_cell_and_config(tmp_path, fake_run):
+    from mtlkit.capstone import grid, presets
+    from mtlkit.capstone.runner import _prepare
+
+    planned = grid.plan(presets.get("quick"), backbones=["vit"])[2]
+    directory = _prepare(tmp_path, planned)
+    meta = json.loads((directory / "run.json").read_text())
+    assert meta["mode"] == "mtl" and meta["backbone"] == "vit"
+    assert meta["config"]["backbone"] == "vit_tiny" and meta["config"]["tasks"] == ["fine", "coarse"]
