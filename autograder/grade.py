@@ -1,42 +1,39 @@
 """Grade a batch of submissions: one isolated nbgrader autograde per student, then grades.csv.
 
-For each submission the parent process (this one, which never runs student code):
+The parent process (this one) never runs student code. It:
 
-1. validates the JSON and restores the released test cells (autograder.repair);
-2. builds a throwaway course tree holding only that notebook and a copy of a template gradebook whose
-   solution sources are blanked, and a sandbox folder for the kernel (autograder.sandbox);
-3. runs ``job.py grade`` (nbgrader autograde + generate_feedback) in a child process with a wall-clock
-   limit, then kills everything the student's kernel started;
-4. reads the score back from that tree's gradebook and copies the autograded notebook and the feedback
-   HTML into the output folder; grades.csv is rewritten (atomically) after every student.
+1. builds a template gradebook from the master with ``generate_assignment`` and blanks its solutions;
+2. maps the submissions to students (autograder.submissions), validates each notebook and restores the
+   released test cells (autograder.repair);
+3. hands the notebooks, through a pipe, to a grading child (job.py via autograder.runner) that grades
+   the students one after another, each in its own throwaway course tree with its own copy of the
+   gradebook and a sandboxed kernel (autograder.sandbox), and reports each result on its stdout;
+4. keeps every result in memory, rewrites grades.csv (atomically) after each student, and writes the
+   autograded notebooks and feedback HTML once no student code runs any more.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
 from mtlkit._io import atomic_write
 from mtlkit.errors import UserError, unknown_name
 
-from . import SOLUTIONS, assignments, drift, repair, report, sandbox
+from . import SOLUTIONS, assignments, drift, repair, report, runner, sandbox
 from .submissions import Submission, collect
-
-JOB = Path(__file__).with_name("job.py")
 
 
 @dataclass
 class Options:
-    """How to grade: per-cell timeout (s), sandbox mode, output folder, whether to keep the work folder."""
+    """How to grade: output folder, per-cell timeout (s), sandbox mode, whether to keep the work folders."""
 
     out: Path
     timeout: int = 60
@@ -49,9 +46,15 @@ class Options:
 class Template:
     """The master's gradebook (solutions blanked) and release, built once per batch."""
 
-    gradebook: Path
+    gradebook: bytes
     release: nbformat.NotebookNode
     max_score: float
+
+
+@dataclass
+class _Batch:
+    rows: dict[int, report.Row] = field(default_factory=dict)
+    files: dict[Path, bytes] = field(default_factory=dict)  # written when no student code runs any more
 
 
 def grade(assignment: str, submissions: Path, options: Options) -> list[report.Row]:
@@ -60,19 +63,19 @@ def grade(assignment: str, submissions: Path, options: Options) -> list[report.R
         raise unknown_name("assignment", assignment, assignments())
     if not submissions.exists():
         raise UserError(f"{submissions} does not exist: give a folder of notebooks or an LMS .zip")
-    work = Path(tempfile.mkdtemp(prefix="mtlkit-grade-"))  # 0700: course trees, gradebooks
+    work = Path(tempfile.mkdtemp(prefix="mtlkit-grade-"))  # 0700: templates, staging, course trees
     boxes = Path(
         tempfile.mkdtemp(prefix="mtlkit-sandbox-")
     )  # elsewhere: no fixed relative path leads to work
-    boxes.chmod(0o711)  # each sandbox is reachable by its own uid; nothing can be listed
+    boxes.chmod(0o711)  # each sandbox is reachable by its own uid only; nothing can be listed
     try:
         return _grade_batch(assignment, submissions, options, work, boxes)
     finally:
-        if not options.keep_work:
+        if options.keep_work:
+            options.log(f"work folders kept: {work} {boxes}")
+        else:
             shutil.rmtree(work, ignore_errors=True)
             shutil.rmtree(boxes, ignore_errors=True)
-        else:
-            options.log(f"work folders kept: {work} {boxes}")
 
 
 def _grade_batch(
@@ -87,15 +90,34 @@ def _grade_batch(
     mode, note = sandbox.choose_mode(options.sandbox, work / "probe")
     options.log(f"{assignment}: {len(found)} submission(s), sandbox={mode}" + (f" ({note})" if note else ""))
     uids = sandbox.free_uids(len(found)) if mode == "user" else [-1] * len(found)
-    rows: list[report.Row] = []
-    csv_path = options.out / "grades.csv"
+    batch, items, changes = _Batch(), [], {}
     for index, (sub, uid) in enumerate(zip(found, uids, strict=True)):
-        row = _grade_one(assignment, sub, template, options, work / f"s{index}", boxes / f"s{index}", uid)
-        rows.append(row)
-        options.log(f"[{index + 1}/{len(found)}] {row.student_id or '?'}: {_summary(row)}")
-        report.write(csv_path, assignment, rows)
-    report.write(csv_path, assignment, rows)
-    return rows
+        prepared = _prepare(assignment, sub, template, options, batch, uid)
+        if isinstance(prepared, report.Row):
+            batch.rows[index] = prepared
+            continue
+        item, changes[index] = prepared
+        items.append(
+            {**item, "index": index, "course": str(work / f"s{index}"), "sandbox": str(boxes / f"s{index}")}
+        )
+    _write_csv(options, assignment, batch)
+    for item, outcome in runner.run_batch(work, assignment, options.timeout, template.gradebook, items):
+        index = item["index"]
+        batch.rows[index] = _row(
+            assignment, found[index], template, options, item, outcome, changes[index], batch
+        )
+        options.log(
+            f"[{len(batch.rows)}/{len(found)}] {batch.rows[index].student_id or '?'}: {_summary(batch.rows[index])}"
+        )
+        _write_csv(options, assignment, batch)
+    for path, data in batch.files.items():
+        atomic_write(path, lambda f, data=data: f.write(data))
+    _write_csv(options, assignment, batch)
+    return [batch.rows[i] for i in sorted(batch.rows)]
+
+
+def _write_csv(options: Options, assignment: str, batch: _Batch) -> None:
+    report.write(options.out / "grades.csv", assignment, [batch.rows[i] for i in sorted(batch.rows)])
 
 
 def _summary(row: report.Row) -> str:
@@ -111,14 +133,15 @@ def build_template(assignment: str, stage: Path) -> Template:
         stage / "source" / assignment,
         ignore=shutil.ignore_patterns(".*", "__pycache__"),
     )
-    result = _run_job(["generate", str(stage), assignment], stage, timeout=300)
+    result = runner.run_generate(stage, assignment)
     release_path = stage / "release" / assignment / f"{assignment}.ipynb"
     if result.returncode != 0 or not release_path.is_file():
-        raise UserError(f"nbgrader generate_assignment failed on solutions/{assignment}:\n{_tail(result)}")
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise UserError(f"nbgrader generate_assignment failed on solutions/{assignment}:\n{tail}")
     release = nbformat.read(release_path, as_version=4)
     gradebook = stage / "gradebook.db"
     max_score = _blank_solutions(gradebook, assignment, release)
-    return Template(gradebook, release, max_score)
+    return Template(gradebook.read_bytes(), release, max_score)
 
 
 def _blank_solutions(gradebook: Path, assignment: str, release: nbformat.NotebookNode) -> float:
@@ -128,8 +151,9 @@ def _blank_solutions(gradebook: Path, assignment: str, release: nbformat.Noteboo
     released = {c.metadata.nbgrader["grade_id"]: c.source for c in release.cells if "nbgrader" in c.metadata}
     with Gradebook(f"sqlite:///{gradebook}") as gb:
         for notebook in gb.find_assignment(assignment).notebooks:
+            solutions = {s.name for s in notebook.solution_cells}
             for cell in notebook.source_cells:
-                if cell.name in released and cell.name in {s.name for s in notebook.solution_cells}:
+                if cell.name in released and cell.name in solutions:
                     cell.source = released[cell.name]
         gb.db.commit()
         return float(gb.find_assignment(assignment).max_score)
@@ -149,15 +173,10 @@ def _error(assignment: str, sub: Submission, max_score: float, reason: str) -> r
     return report.Row(sub.student_id, assignment, None, max_score, "error", reason, sub.origin)
 
 
-def _grade_one(
-    assignment: str,
-    sub: Submission,
-    template: Template,
-    options: Options,
-    tree: Path,
-    box_dir: Path,
-    uid: int,
-) -> report.Row:
+def _prepare(
+    assignment: str, sub: Submission, template: Template, options: Options, batch: _Batch, uid: int
+) -> report.Row | tuple[dict[str, Any], list[str]]:
+    """An error row, or the grading item of a valid notebook (test cells restored) and what was restored."""
     if sub.error or sub.path is None:
         return _error(assignment, sub, template.max_score, sub.error)
     data = sub.path.read_bytes()
@@ -165,147 +184,56 @@ def _grade_one(
         nb, changes = repair.repair(repair.read(data), template.release)
     except repair.Ungradable as err:
         return _error(assignment, sub, template.max_score, str(err))
-    _save(options.out / "submitted" / sub.student_id / assignment / f"{assignment}.ipynb", data)
-    box = sandbox.Sandbox(box_dir, uid, uid)
-    course = tree / "course"
-    try:
-        _prepare_tree(course, box, assignment, sub.student_id, nb, template)
-        row = _run_and_score(assignment, sub, template, options, course, box, nb)
-    finally:
-        box.kill_processes()
-        if not options.keep_work:
-            shutil.rmtree(tree, ignore_errors=True)
-            shutil.rmtree(box_dir, ignore_errors=True)
-    if changes and row.status == "graded":
-        row.reason = "; ".join(
-            filter(None, [row.reason, "tests restored from the master: " + ", ".join(changes)])
-        )
-    return row
-
-
-def _prepare_tree(
-    course: Path, box: sandbox.Sandbox, assignment: str, student: str, nb, template: Template
-) -> None:
-    course.mkdir(parents=True)
-    course.chmod(0o700)  # the grader's only when sandboxed: the kernel cannot even look inside
-    for sub in ("home", "jupyter_config", "runtime"):
-        (course / sub).mkdir()
-    target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
-    target.parent.mkdir(parents=True)
-    nbformat.write(nb, target)
-    shutil.copyfile(template.gradebook, course / "gradebook.db")
-    (course / "gradebook.db").chmod(0o600)
-    box.create()
-    sandbox.write_kernelspec(course / "jupyter", box)
-
-
-def _run_and_score(
-    assignment: str, sub: Submission, template: Template, options: Options, course: Path, box, nb
-) -> report.Row:
+    batch.files[options.out / "submitted" / sub.student_id / assignment / f"{assignment}.ipynb"] = data
     cells = sum(c.cell_type == "code" for c in nb.cells)
-    limit = options.timeout * (cells + 2) + 120
-    args = ["grade", str(course), assignment, sub.student_id, str(options.timeout)]
-    try:
-        result = _run_job(args, course, timeout=limit)
-    except subprocess.TimeoutExpired:
+    limit = options.timeout * (cells + 2) + 120  # a backstop: each cell is interrupted after options.timeout
+    item = {"student": sub.student_id, "uid": uid, "limit": limit, "notebook": nbformat.writes(nb)}
+    return item, changes
+
+
+def _row(
+    assignment: str,
+    sub: Submission,
+    template: Template,
+    options: Options,
+    item: dict[str, Any],
+    outcome: dict[str, Any],
+    changes: list[str],
+    batch: _Batch,
+) -> report.Row:
+    """The row of one graded (or failed) student; their output files go into ``batch.files``."""
+    max_score = template.max_score
+    if outcome.get("timeout"):
         return _error(
-            assignment, sub, template.max_score, f"grading took longer than {limit} s and was stopped"
+            assignment, sub, max_score, f"grading took longer than {item['limit']} s and was stopped"
         )
-    autograded = course / "autograded" / sub.student_id / assignment / f"{assignment}.ipynb"
-    if not autograded.is_file() or autograded.is_symlink():
-        reason = "nbgrader could not run the notebook"
-        if "DeadKernelError" in result.stderr or "Kernel died" in result.stderr:
-            reason = "the kernel died while running the notebook (does the code exit or crash Python?)"
-        return _error(assignment, sub, template.max_score, f"{reason}: {_last_line(result)}")
-    score, lost = _read_score(course / "gradebook.db", assignment, sub.student_id)
-    graded = nbformat.read(autograded, as_version=4)
-    if abs(score - _score_from_outputs(graded)) > 1e-9:
-        return _error(
-            assignment,
-            sub,
-            template.max_score,
-            "the grading database was modified while the notebook ran (score mismatch); inspect by hand",
-        )
+    log = "\n".join(outcome.get("log", []))
+    if not outcome.get("graded"):
+        if "DeadKernelError" in log or "Kernel died" in log:
+            reason = "the kernel died while running the notebook (the code exits or crashes Python): every test counts 0"
+            return report.Row(sub.student_id, assignment, 0.0, max_score, "graded", reason, sub.origin)
+        last = [line for line in log.splitlines() if line.strip()][-1:] or ["no details"]
+        return _error(assignment, sub, max_score, f"nbgrader could not run the notebook: {last[0][-200:]}")
+    if not outcome["consistent"]:
+        reason = "the grading database was modified while the notebook ran (score mismatch); inspect by hand"
+        return _error(assignment, sub, max_score, reason)
     reasons = []
-    if _timed_out(graded):
+    if outcome["timed_out"]:
         reasons.append(f"a cell ran longer than {options.timeout} s and was interrupted")
-    if lost:
-        reasons.append("lost points in " + ", ".join(lost))
-    _copy_outputs(course, options.out, assignment, sub.student_id)
+    if outcome["lost"]:
+        reasons.append("lost points in " + ", ".join(outcome["lost"]))
+    if changes:
+        reasons.append("tests restored from the master: " + ", ".join(changes))
+    folder = Path(sub.student_id) / assignment
+    batch.files[options.out / "autograded" / folder / f"{assignment}.ipynb"] = outcome["autograded"].encode()
+    if outcome["feedback"]:
+        batch.files[options.out / "feedback" / folder / f"{assignment}.html"] = outcome["feedback"].encode()
     return report.Row(
-        sub.student_id, assignment, score, template.max_score, "graded", "; ".join(reasons), sub.origin
+        sub.student_id,
+        assignment,
+        float(outcome["score"]),
+        max_score,
+        "graded",
+        "; ".join(reasons),
+        sub.origin,
     )
-
-
-def _read_score(gradebook: Path, assignment: str, student: str) -> tuple[float, list[str]]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{gradebook}") as gb:
-        submission = gb.find_submission(assignment, student)
-        lost = [
-            f"{g.name} ({g.score:g}/{g.max_score:g})"
-            for nb in submission.notebooks
-            for g in sorted(nb.grades, key=lambda g: g.name)
-            if g.score < g.max_score
-        ]
-        return float(submission.score), lost
-
-
-def _score_from_outputs(nb) -> float:
-    """The autograded notebook's score recomputed from its test cells' outputs (nbgrader's own rule)."""
-    from nbgrader.utils import determine_grade, is_grade
-
-    return sum(float(determine_grade(c)[0] or 0) for c in nb.cells if is_grade(c))
-
-
-def _timed_out(nb) -> bool:
-    return any(
-        out.get("ename") == "CellTimeoutError" for c in nb.cells if c.cell_type == "code" for out in c.outputs
-    )
-
-
-def _copy_outputs(course: Path, out: Path, assignment: str, student: str) -> None:
-    pairs = [
-        ("autograded", f"{assignment}.ipynb"),
-        ("feedback", f"{assignment}.html"),
-    ]
-    for step, name in pairs:
-        src = course / step / student / assignment / name
-        if src.is_file() and not src.is_symlink():
-            _save(out / step / student / assignment / name, src.read_bytes())
-
-
-def _save(path: Path, data: bytes) -> None:
-    atomic_write(path, lambda f: f.write(data))
-
-
-def _run_job(args: list[str], course: Path, timeout: float) -> subprocess.CompletedProcess:
-    """Run job.py in its own session; on timeout kill the whole session and re-raise."""
-    env = sandbox.job_env(course)
-    for sub in ("home", "jupyter", "jupyter_config", "runtime"):
-        (course / sub).mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        [sys.executable, str(JOB), *args],
-        cwd=course,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-
-
-def _tail(result: subprocess.CompletedProcess, lines: int = 15) -> str:
-    return "\n".join((result.stdout + result.stderr).strip().splitlines()[-lines:])
-
-
-def _last_line(result: subprocess.CompletedProcess) -> str:
-    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-    return lines[-1][-200:] if lines else f"exit status {result.returncode}"
