@@ -1,0 +1,83 @@
+"""``mtlkit bench``: images/s, s/epoch, peak memory and MFU of a preset's models, ours vs a plain loop.
+
+    from mtlkit.bench import bench
+    rows = bench("strong", backbones=["resnet152"], steps=50)
+
+Each row is one backbone of the preset, trained as its multi-task (hard-sharing) model: our loop's
+throughput, the s/epoch it implies for the dataset's full train split, peak memory (CUDA allocator
+peak; the process's peak RSS on the CPU), MFU (see :mod:`mtlkit.bench.mfu`) and, unless ``plain=False``,
+the throughput of a plain torchvision ``DataLoader`` loop on the same model and the ratio of the two.
+Benchmarks print measurements; nothing here is asserted on time.
+"""
+
+from __future__ import annotations
+
+import resource
+from collections.abc import Sequence
+from typing import Any
+
+
+def _peak_memory(device) -> tuple[float, str]:
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20, "MiB (CUDA peak)"
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10, "MiB (process peak RSS)"
+
+
+def bench(
+    preset: str = "strong",
+    *,
+    backbones: Sequence[str] | None = None,
+    dataset: str | None = None,
+    steps: int = 50,
+    batch_size: int | None = None,
+    device: str = "auto",
+    compile: bool = False,
+    plain: bool = True,
+    root: str | None = None,
+) -> list[dict[str, Any]]:
+    """Measure each backbone of ``preset`` over ``steps`` training steps (see the module docstring)."""
+    import torch
+
+    from mtlkit.backbones import count_flops
+    from mtlkit.bench import loops
+    from mtlkit.bench.mfu import mfu, peak_flops
+    from mtlkit.capstone import grid, presets
+    from mtlkit.experiment import build_model, device_name, load_splits
+    from mtlkit.train import resolve_precision
+
+    chosen = presets.get(preset)
+    datasets = [dataset] if dataset else [chosen.datasets[0]]
+    runs = [r for r in grid.plan(chosen, datasets=datasets, backbones=backbones) if r.mode == "mtl"]
+    rows = []
+    for planned in runs:
+        config = planned.config
+        size = batch_size or config.batch_size
+        config.root = root or config.root
+        train = load_splits(config)["train"]
+        subset = train.take(min(len(train), steps * size))
+        precision = resolve_precision(device, config.amp, config.channels_last)
+        make = lambda c=config, n=train.tasks: build_model(c, n)  # noqa: E731
+        flops = count_flops(make())
+        if precision.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(precision.device)
+        ours = loops.ours(make, subset, size, precision, compile)
+        memory, unit = _peak_memory(precision.device)
+        name = device_name(precision.device)
+        row = {
+            "backbone": planned.backbone,
+            "preset": preset,
+            "batch": size,
+            "images_per_s": ours,
+            "s_per_epoch": len(train) / ours,
+            "peak_memory": f"{memory:,.0f} {unit}",
+            "mfu": mfu(flops, ours, peak_flops(name, precision.amp)),
+            "gflops_per_image": flops / 1e9,
+            "device": name,
+        }
+        if plain:
+            row["plain_images_per_s"] = loops.plain(make, subset, size, precision)
+            row["ours_vs_plain"] = ours / row["plain_images_per_s"]
+        rows.append(row)
+    return rows
