@@ -1,0 +1,5 @@
+import sys
+
+from mtlkit.cli import main
+
+sys.exit(main())

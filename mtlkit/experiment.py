@@ -1,0 +1,230 @@
+"""One experiment from one config: load the splits, build the model, fit, test, write the results.
+
+The CLI's ``train`` and ``compare`` and the capstone all go through :func:`run`, so a run means the
+same thing everywhere: the model is selected on the validation split, and the test split is touched
+once, at the end, for reporting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from mtlkit._io import write_json
+from mtlkit.errors import UserError
+
+RESULT_FILE = "metrics.json"
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a training run (serialised into ``metrics.json``)."""
+
+    dataset: str = "shapes"
+    backbone: str = "tiny_cnn"
+    tasks: tuple[str, ...] = ("fine", "coarse")
+    arch: str = "hard"
+    head: Any = "linear"
+    weighting: str = "equal"
+    weighting_kwargs: dict[str, Any] = field(default_factory=dict)
+    backbone_kwargs: dict[str, Any] = field(default_factory=dict)
+    arch_kwargs: dict[str, Any] = field(default_factory=dict)
+    epochs: int = 5
+    batch_size: int = 128
+    optimizer: str = "adamw"
+    lr: float = 2e-3
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    warmup_epochs: float = 0.0
+    label_smoothing: float = 0.0
+    augment: bool = True
+    amp: str = "auto"
+    channels_last: str = "auto"
+    compile: bool = False
+    device: str = "auto"
+    seed: int = 0
+    val_fraction: float = 0.1
+    limit: int | None = None
+    root: str | None = None
+    select: str = "mean_acc"
+
+    def __post_init__(self) -> None:
+        self.tasks = tuple(self.tasks)
+        if not self.tasks:
+            raise UserError("no task given: name at least one, e.g. --tasks fine,coarse")
+        if self.arch == "single" and len(self.tasks) != 1:
+            raise UserError(
+                f"arch 'single' trains one task, got {list(self.tasks)}: use --arch hard for several"
+            )
+        if self.limit is not None and self.limit < 1:
+            raise UserError(f"limit must be a positive number of images, got {self.limit}")
+        self._check_training_choices()
+
+    def _check_training_choices(self) -> None:
+        """Fail on a bad name before any data is loaded or any file written."""
+        from mtlkit.errors import unknown_name
+        from mtlkit.train.history import CRITERIA
+        from mtlkit.train.optim import OPTIMIZERS, SCHEDULES
+
+        for kind, value, choices in (
+            ("optimizer", self.optimizer, OPTIMIZERS),
+            ("schedule", self.schedule, SCHEDULES),
+            ("selection criterion", self.select, CRITERIA),
+        ):
+            if value not in choices:
+                raise unknown_name(kind, value, choices)
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise UserError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tasks"] = list(self.tasks)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UserError(f"unknown config key(s) {unknown}; valid keys: {', '.join(sorted(known))}")
+        return cls(**data)
+
+
+def load_splits(config: RunConfig) -> dict[str, Any]:
+    """The train / val / test splits of the config's dataset, each capped at ``limit`` images."""
+    from mtlkit.data import load
+
+    splits = {
+        split: load(
+            config.dataset, split, root=config.root, val_fraction=config.val_fraction, seed=config.seed
+        )
+        for split in ("train", "val", "test")
+    }
+    missing = [t for t in config.tasks if t not in splits["train"].tasks]
+    if missing:
+        raise UserError(
+            f"dataset {config.dataset!r} has no task(s) {missing}; its tasks are {list(splits['train'].tasks)}"
+        )
+    if config.limit is not None:
+        splits = {name: ds.take(min(config.limit, len(ds))) for name, ds in splits.items()}
+    return splits
+
+
+def build_model(config: RunConfig, num_classes: dict[str, int]):
+    """Seed, then build the config's model for its tasks (same seed -> same initial weights)."""
+    import torch
+
+    from mtlkit.models import build
+
+    torch.manual_seed(config.seed)
+    tasks = {t: num_classes[t] for t in config.tasks}
+    return build(
+        config.arch,
+        config.backbone,
+        tasks,
+        head=config.head,
+        backbone_kwargs=dict(config.backbone_kwargs),
+        **config.arch_kwargs,
+    )
+
+
+def build_weighting(config: RunConfig, tasks: dict[str, int]):
+    from mtlkit.weighting import create
+
+    return create(config.weighting, tasks, **config.weighting_kwargs)
+
+
+def prepare_output(out: str | os.PathLike | None) -> Path | None:
+    """Create the output folder, or fail with a clear message before any work is done."""
+    if out is None:
+        return None
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"output path {path} exists and is not a folder: choose another --out")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"  # per process: torchrun ranks probe at once
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise UserError(
+            f"cannot write to output folder {path} ({err.strerror}): choose another --out"
+        ) from err
+    return path
+
+
+def run(
+    config: RunConfig, out: str | os.PathLike | None = None, *, resume: bool = False, progress: bool = True
+) -> dict[str, Any]:
+    """Train and test one config; with ``out``, write ``metrics.json``, history and checkpoints there.
+
+    With ``resume`` and a finished ``metrics.json`` in ``out``, the stored result is returned without
+    training; an interrupted run continues from its last checkpoint.
+    """
+    from mtlkit.models import count_parameters
+    from mtlkit.train import evaluate, fit, resolve_precision
+    from mtlkit.train.distributed import setup
+
+    if resume and out is not None and (Path(out) / RESULT_FILE).exists():
+        return json.loads((Path(out) / RESULT_FILE).read_text())
+    is_main = setup().is_main  # under torchrun: join the group (and pick this rank's GPU) first
+    splits = load_splits(config)
+    model = build_model(config, splits["train"].tasks)
+    weighting = build_weighting(config, model.tasks)
+    precision = resolve_precision(config.device, config.amp, config.channels_last)
+    out_path = prepare_output(out)
+    started = time.perf_counter()
+    history = fit(
+        model,
+        splits["train"],
+        splits["val"],
+        weighting=weighting,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        optimizer=config.optimizer,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        schedule=config.schedule,
+        warmup_epochs=config.warmup_epochs,
+        label_smoothing=config.label_smoothing,
+        augment=config.augment,
+        amp=config.amp,
+        channels_last=config.channels_last,
+        compile=config.compile,
+        device=precision.device,
+        seed=config.seed,
+        checkpoint_dir=out_path / "checkpoint" if out_path else None,
+        resume=resume and out_path is not None,
+        progress=progress,
+        select=config.select,
+    )
+    result = {
+        "config": config.to_dict(),
+        "test": evaluate(model, splits["test"], precision=precision),
+        "val": history.best["val"] if history.best else {},
+        "best_epoch": history.best_epoch,
+        "parameters": count_parameters(model),
+        "seconds_per_epoch": sum(r["seconds"] for r in history.epochs) / len(history.epochs),
+        "images_per_s": sum(r["images_per_s"] for r in history.epochs) / len(history.epochs),
+        "wall_seconds": time.perf_counter() - started,
+        "device": device_name(precision.device),
+    }
+    if out_path is not None and is_main:
+        history.save(out_path)
+        write_json(out_path / RESULT_FILE, result)
+    result["history"] = history
+    return result
+
+
+def device_name(device) -> str:
+    """A human-readable name of the compute device, for result tables."""
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
