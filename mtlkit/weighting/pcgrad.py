@@ -57,6 +57,14 @@ class PCGrad(Weighting):
     def forward(self, losses: Mapping[str, Tensor]) -> Tensor:
         return self.stack(losses).sum()
 
+    def get_extra_state(self) -> dict[str, Tensor]:
+        # The projection order's random stream is checkpointed, so a resumed run draws what an
+        # uninterrupted one would have drawn.
+        return {"generator": self._generator.get_state()}
+
+    def set_extra_state(self, state: dict[str, Tensor]) -> None:
+        self._generator.set_state(state["generator"])
+
     @property
     def weights(self) -> dict[str, float]:
         return dict.fromkeys(self.tasks, 1.0)

@@ -66,3 +66,13 @@ def test_no_shared_parameters_warns_and_sums():
     with pytest.warns(UserWarning, match="plain sum"):
         total = PCGrad(["a", "b"]).backward({"a": phi, "b": 3 * phi}, [])
     assert total.item() == 8.0 and phi.grad.item() == 4.0
+
+
+def test_the_projection_order_stream_survives_a_checkpoint():
+    tasks = ["a", "b", "c"]
+    original = PCGrad(tasks, seed=4)
+    original.random_order()
+    state = original.state_dict()
+    restored = PCGrad(tasks, seed=4)
+    restored.load_state_dict(state)
+    assert [restored.random_order() for _ in range(5)] == [original.random_order() for _ in range(5)]
