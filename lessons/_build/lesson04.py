@@ -1,0 +1,491 @@
+"""Source of lessons/04_sharing_architectures.ipynb (run this file to rebuild the notebook)."""
+
+from __future__ import annotations
+
+from nbbuild import code, header, md, parameters, setup, write
+
+FILE = "04_sharing_architectures.ipynb"
+
+CELLS = [
+    header(
+        FILE,
+        "Lesson 4 — How much to share: hard, soft and cross-stitch networks",
+        [
+            "place hard sharing, soft sharing and cross-stitch networks on one *sharing spectrum* and write "
+            "down what each one optimises;",
+            "implement the soft-sharing penalty and a cross-stitch unit by hand and check them against "
+            "`mtlkit.models`;",
+            "put cross-stitch units into a ResNet and a ViT, and count what they cost;",
+            "train the architectures on `shapes` and read the **learned alphas**: how much does each depth "
+            "choose to share?",
+            "say what MTAN and encoder- vs decoder-focused architectures add.",
+        ],
+        50,
+        intro="""
+        Lessons 1–3 shared a *whole* backbone (hard sharing). That is one end of a spectrum: at the other
+        end are independent single-task networks. This lesson walks the range in between and lets a
+        network *learn* where on it to sit.
+
+        *Smoke mode:* `MTLKIT_SMOKE=1` (or `SMOKE = True` below) runs everything on tiny data in seconds;
+        the numbers are then meaningless, the code path is the same.
+        """,
+    ),
+    parameters(
+        """
+        import os
+
+        SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny data, few epochs: a CPU run in seconds
+        SEED = 0
+        TRAIN_SIZE = 480 if SMOKE else 4000  # images in the shapes train pool (90% train, 10% validation)
+        EPOCHS = 2 if SMOKE else 8
+        BATCH_SIZE = 64 if SMOKE else 128
+        LR = 2e-3
+        # The convolutional backbone we train: a tiny CNN on a CPU; "resnet18" (the study's family, with
+        # CONV_KWARGS = {}) if you have a GPU and a few minutes.
+        CONV = "tiny_cnn"
+        CONV_KWARGS = {"width": 8 if SMOKE else 16}
+        VIT_KWARGS = {"embed_dim": 32 if SMOKE else 64, "depth": 2 if SMOKE else 4, "num_heads": 2, "drop_path_rate": 0.0}
+        COUPLING = 1e-3  # soft sharing: strength of the L2 pull between the columns
+        ALPHA_LR_MULT = 10.0  # cross-stitch alphas learn 10x faster than the columns (AdamW)
+        """
+    ),
+    setup(),
+    code(
+        """
+        import matplotlib.pyplot as plt
+        import torch
+        from torch import nn
+
+        from mtlkit import check
+        from mtlkit.backbones import create
+        from mtlkit.data import load
+        from mtlkit.models import CrossStitch, CrossStitchUnit, HardSharing, SingleTask, SoftSharing, count_parameters
+        from mtlkit.train import evaluate, fit
+
+        torch.manual_seed(SEED)
+        train = load("shapes", "train", size=TRAIN_SIZE)
+        val = load("shapes", "val", size=TRAIN_SIZE)
+        test = load("shapes", "test", size=TRAIN_SIZE)
+        tasks = dict(train.tasks)
+        print(train, val, test, sep="\\n")
+        print("tasks:", tasks, "| smoke mode:", SMOKE)
+        """
+    ),
+    md(
+        r"""
+        ## 1. The sharing spectrum
+
+        Write $\theta_t$ for the parameters of task $t$'s network. Three ways of tying them together:
+
+        | architecture | what is shared | objective |
+        |---|---|---|
+        | **single-task** | nothing | $\sum_t \mathcal{L}_t(\theta_t)$, each minimised alone |
+        | **hard sharing** (Caruana 1997) | the whole backbone, $\theta_t = (\theta_\text{sh}, \phi_t)$ | $\sum_t \lambda_t \mathcal{L}_t(\theta_\text{sh}, \phi_t)$ |
+        | **soft sharing** (Duong et al. 2015) | nothing in the forward pass; the backbones are *pulled together* | $\sum_t \mathcal{L}_t(\theta_t) + c \sum_{a<b} \lVert\theta_a - \theta_b\rVert^2$ |
+        | **cross-stitch** (Misra et al. 2016) | activations, mixed by learned $\alpha$ after every stage | $\sum_t \mathcal{L}_t(\theta_t, \alpha)$ |
+
+        Soft sharing interpolates with one number: the coupling $c = 0$ gives independent networks, and as
+        $c \to \infty$ the backbones are forced to be equal, which *is* hard sharing. Cross-stitch
+        networks interpolate **per depth and per channel**, and learn the interpolation from data.
+
+        ## 2. Soft sharing, by hand
+
+        mtlkit's `SoftSharing` builds one backbone per task and exposes the penalty as `regularizer()`,
+        which the trainer adds to the loss. Every column starts as a copy of the first
+        (`same_init=True`), so the penalty starts at zero and grows only as the tasks pull the columns
+        apart. Let us recompute it from the formula.
+        """
+    ),
+    code(
+        """
+        def make_conv():
+            return create(CONV, **CONV_KWARGS)
+
+
+        soft = SoftSharing(make_conv, tasks, coupling=COUPLING)
+        check.close(soft.regularizer(), 0.0, atol=0.0, what="identical columns: the penalty starts at 0")
+
+        with torch.no_grad():  # move the fine column away from the coarse one
+            for p in soft.backbones["fine"].parameters():
+                p.add_(0.01 * torch.randn_like(p))
+
+
+        def soft_penalty(model, coupling):
+            \"\"\"coupling * sum over task pairs and backbone tensors of ||theta_a - theta_b||^2.\"\"\"
+            columns = [list(b.parameters()) for b in model.backbones.values()]
+            total = 0.0
+            for a in range(len(columns)):
+                for b in range(a + 1, len(columns)):
+                    total += sum(((pa - pb) ** 2).sum() for pa, pb in zip(columns[a], columns[b], strict=True))
+            return coupling * total
+
+
+        check.close(soft_penalty(soft, COUPLING), soft.regularizer(), atol=1e-9, rtol=1e-5, what="hand-computed penalty = SoftSharing.regularizer()")
+        """
+    ),
+    md(
+        r"""
+        ## 3. A cross-stitch unit, by hand
+
+        Two task columns run side by side. After stage $\ell$ they produce activations $x_A, x_B$ of the
+        same shape; a cross-stitch unit replaces them by linear combinations, **per channel** $c$:
+
+        $$\begin{pmatrix} \tilde x_A^{c} \\ \tilde x_B^{c} \end{pmatrix} =
+        \begin{pmatrix} \alpha_{AA}^{c} & \alpha_{AB}^{c} \\ \alpha_{BA}^{c} & \alpha_{BB}^{c} \end{pmatrix}
+        \begin{pmatrix} x_A^{c} \\ x_B^{c} \end{pmatrix}.$$
+
+        $\alpha = I$ gives two independent networks; $\alpha_{AB} = \alpha_{AA}$ and
+        $\alpha_{BA} = \alpha_{BB}$ give both columns the same input at the next stage. The paper
+        initialises $\alpha_{\text{self}} = 0.9$, $\alpha_{\text{other}} = 0.1$ and gives the alphas a much
+        larger learning rate than the network. A conv map is $[B, C, H, W]$ (channels at dim 1); ViT
+        tokens are $[B, N, D]$ (the "channel" is the embedding dimension, the last axis): one function
+        handles both.
+        """
+    ),
+    code(
+        """
+        def cross_stitch(xs, alpha):
+            \"\"\"x'_i = sum_j alpha[i, j, c] * x_j, per channel c (dim 1 of [B,C,H,W], last dim of [B,N,D]).\"\"\"
+            outputs = []
+            for i in range(len(xs)):
+                mixed = 0
+                for j, x in enumerate(xs):
+                    a = alpha[i, j].view(1, -1, 1, 1) if x.ndim == 4 else alpha[i, j]
+                    mixed = mixed + a * x
+                outputs.append(mixed)
+            return outputs
+
+
+        for shape in [(4, 6, 5, 5), (4, 9, 6)]:  # a conv map with 6 channels; 9 tokens of dimension 6
+            unit = CrossStitchUnit(num_tasks=2, channels=6)
+            with torch.no_grad():
+                unit.alpha.copy_(torch.randn(2, 2, 6))  # any alphas, not just the initial ones
+            xs = [torch.randn(shape), torch.randn(shape)]
+            for task, (ours, theirs) in enumerate(zip(cross_stitch(xs, unit.alpha), unit(xs), strict=True)):
+                check.close(ours, theirs, atol=1e-6, what=f"hand-built unit = CrossStitchUnit on {len(shape)}-d input, column {task}")
+
+        init = CrossStitchUnit(num_tasks=2, channels=3).alpha
+        print("initial alpha[:, :, channel 0]:\\n", init[:, :, 0].detach())
+        check.close(init.sum(dim=1), torch.ones(2, 3), what="each row of the initial alphas sums to 1")
+        """
+    ),
+    md(
+        """
+        With $\\alpha = I$ the columns must behave exactly like two separate single-task networks. We check
+        it on the full model: the fine output of a cross-stitch network with identity units equals what
+        its fine column computes on its own (stages, pooling, head), ignoring the coarse column entirely.
+        """
+    ),
+    code(
+        """
+        stitched = CrossStitch(make_conv, tasks).eval()
+        for unit in stitched.units:
+            unit.set_identity()
+        x = torch.randn(4, 3, 32, 32)
+        column = stitched.columns["fine"]
+        with torch.no_grad():
+            alone = stitched.heads["fine"](stitched.trunks["fine"](column(x)))
+            check.close(stitched(x)["fine"], alone, atol=1e-5, what="alpha = I: the fine column ignores the coarse one")
+        """
+    ),
+    md(
+        r"""
+        ## 4. Cross-stitch in a ResNet and in a ViT
+
+        mtlkit cuts every backbone into `stages` (design.md): for a ResNet the stem and the four residual
+        stages, for a ViT the patch embedding and each transformer block. `CrossStitch` puts one unit
+        after every stage. The study's two backbone families therefore get units at very different
+        places: 5 for ResNet-18 (one per resolution), $1 + \text{depth}$ for a ViT (one per block). A unit
+        has $T^2 C$ parameters — tiny next to the columns. What costs is the *columns*: a cross-stitch
+        network is as large as $T$ single-task networks.
+        """
+    ),
+    code(
+        """
+        def describe_units(model):
+            return [tuple(a.shape) for a in model.alphas()]
+
+
+        counts = {}
+        for name, kwargs in {"tiny_cnn": CONV_KWARGS, "resnet18": {}, "vit_tiny": {}}.items():
+            def make(name=name, kwargs=kwargs):
+                return create(name, **kwargs)
+
+            cs = CrossStitch(make, tasks)
+            alpha_formula = sum(len(tasks) ** 2 * d for d in make().stage_dims)
+            check.equal(count_parameters(cs)["shared"], alpha_formula, f"{name}: alphas = T^2 * sum of stage widths")
+            counts[name] = {
+                "hard": count_parameters(HardSharing(make(), tasks))["total"],
+                "soft": count_parameters(SoftSharing(make, tasks))["total"],
+                "cross-stitch": count_parameters(cs)["total"],
+                "alphas": alpha_formula,
+            }
+            print(f"{name:>9}: {len(cs.units)} units, alpha shapes {describe_units(cs)}")
+            del cs
+
+        fig, ax = plt.subplots(figsize=(8, 3.5))
+        kinds = ["hard", "soft", "cross-stitch", "alphas"]
+        for k, kind in enumerate(kinds):
+            ax.bar([i * 5 + k for i in range(len(counts))], [c[kind] for c in counts.values()], label=kind)
+        ax.set_xticks([i * 5 + 1.5 for i in range(len(counts))], list(counts))
+        ax.set_yscale("log")
+        ax.set_ylabel("parameters (log scale)")
+        ax.set_title("What sharing costs, for two tasks")
+        ax.legend()
+        plt.show()
+        for name, c in counts.items():
+            print(f"{name:>9}: cross-stitch / hard = {c['cross-stitch'] / c['hard']:.2f}x; the alphas are {c['alphas'] / c['cross-stitch']:.4%} of it")
+        """
+    ),
+    md(
+        """
+        ## 5. Training the spectrum
+
+        Now we train, with the same data, epochs and seed: two single-task networks, hard sharing, soft
+        sharing, and cross-stitch networks on the convolutional backbone and on a small ViT. For the
+        cross-stitch networks a callback of `fit` records the alphas after every epoch. Every model is
+        selected on the validation split and tested once.
+        """
+    ),
+    code(
+        """
+        def make_vit():
+            return create("vit_tiny", **VIT_KWARGS)
+
+
+        def alpha_recorder(model, log):
+            \"\"\"A fit callback that appends the model's alphas after every epoch (the initial ones first).\"\"\"
+            log.append(model.alphas())
+            return lambda record: log.append(model.alphas())
+
+
+        def train_and_test(model, callback=None):
+            fit(model, train, val, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED, progress=False, callback=callback)
+            return evaluate(model, test)
+
+
+        builders = {
+            "STL-fine": lambda: SingleTask(make_conv(), "fine", tasks["fine"]),
+            "STL-coarse": lambda: SingleTask(make_conv(), "coarse", tasks["coarse"]),
+            "hard": lambda: HardSharing(make_conv(), tasks),
+            "soft": lambda: SoftSharing(make_conv, tasks, coupling=COUPLING),
+            "cross-stitch CNN": lambda: CrossStitch(make_conv, tasks, alpha_lr_mult=ALPHA_LR_MULT),
+            "cross-stitch ViT": lambda: CrossStitch(make_vit, tasks, alpha_lr_mult=ALPHA_LR_MULT),
+        }
+        models, results, alpha_logs = {}, {}, {}
+        for name, build_model in builders.items():
+            torch.manual_seed(SEED)
+            models[name] = build_model()
+            callback = None
+            if name.startswith("cross-stitch"):
+                alpha_logs[name] = []
+                callback = alpha_recorder(models[name], alpha_logs[name])
+            results[name] = train_and_test(models[name], callback)
+
+        print(f"{'model':>17} | {'fine':>6} | {'coarse':>6} | parameters")
+        for name, result in results.items():
+            accs = [f"{result[t]['acc']:6.1%}" if t in result else "     -" for t in tasks]
+            print(f"{name:>17} | {' | '.join(accs)} | {count_parameters(models[name])['total']:,}")
+        """
+    ),
+    md(
+        """
+        As in lesson 1, these are *single-seed* numbers on a small dataset: differences of a few points
+        are within seed noise (lesson 6 measures it). The alphas, however, tell us something the
+        accuracies cannot: **where** each network chose to share.
+
+        ## 6. Reading the learned alphas
+
+        For each unit we summarise the $[2, 2, C]$ alphas by two numbers, averaged over channels and
+        both columns: the weight a column keeps on **itself** ($\\alpha_{AA}, \\alpha_{BB}$) and the weight
+        it takes from the **other** task ($\\alpha_{AB}, \\alpha_{BA}$). A growing "other" weight means
+        that depth wants to share; a shrinking one means the tasks prefer to keep their features apart.
+        """
+    ),
+    code(
+        """
+        def self_and_other(alpha):
+            \"\"\"Mean diagonal (self) and off-diagonal (other) alpha of one [T, T, C] unit.\"\"\"
+            eye = torch.eye(alpha.shape[0], dtype=torch.bool)
+            return alpha[eye].mean().item(), alpha[~eye].mean().item()
+
+
+        fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+        for name, log in alpha_logs.items():
+            final = [self_and_other(a) for a in log[-1]]
+            depth = range(1, len(final) + 1)
+            style = "o-" if "CNN" in name else "s--"
+            axes[0].plot(depth, [s for s, _ in final], style, label=f"{name}: self")
+            axes[0].plot(depth, [o for _, o in final], style, alpha=0.5, label=f"{name}: other")
+            for unit in range(len(final)):
+                axes[1 if "CNN" in name else 2].plot(
+                    range(len(log)), [self_and_other(epoch_alphas[unit])[1] for epoch_alphas in log], "o-", label=f"unit {unit + 1}"
+                )
+        axes[0].set_xlabel("unit (stage) depth")
+        axes[0].set_ylabel("mean alpha after training")
+        axes[0].set_title("self vs other, by depth")
+        axes[0].legend(fontsize=7)
+        for ax, name in zip(axes[1:], alpha_logs, strict=True):
+            ax.axhline(0.1, ls=":", color="gray")
+            ax.set_xlabel("epoch (0 = initial)")
+            ax.set_ylabel("mean 'other' alpha")
+            ax.set_title(name)
+            ax.legend(fontsize=7)
+        plt.tight_layout()
+        plt.show()
+
+        for name, log in alpha_logs.items():
+            moved = [self_and_other(a)[1] - 0.1 for a in log[-1]]
+            print(f"{name}: change of the 'other' alpha per unit since initialisation:", [f"{m:+.3f}" for m in moved])
+        """
+    ),
+    code(
+        """
+        # The per-channel picture of the last CNN unit: each channel chooses its own mix.
+        last = alpha_logs["cross-stitch CNN"][-1][-1]  # [T, T, C]
+        fig, ax = plt.subplots(figsize=(7, 3))
+        labels = list(tasks)
+        for i in range(2):
+            for j in range(2):
+                ax.hist(last[i, j].numpy(), bins=20, alpha=0.6, label=f"alpha[{labels[i]} <- {labels[j]}]")
+        ax.set_xlabel("alpha value")
+        ax.set_ylabel("channels")
+        ax.set_title("Last cross-stitch unit of the CNN: distribution over channels")
+        ax.legend(fontsize=8)
+        plt.show()
+        """
+    ),
+    md(
+        """
+        **How to read this.** A common hypothesis is that early features (edges, colours, textures) serve
+        every task and should be shared, while later features become task-specific; Misra et al. read
+        their learned alphas layer by layer to test exactly this kind of claim. With a few epochs on a tiny dataset the alphas have hardly moved from 0.9 / 0.1 — one reason the
+        paper gives them a larger learning rate (`ALPHA_LR_MULT`). Rerun with more epochs (full mode) or
+        a larger multiplier and see whether your network agrees with the paper. Note also that the alphas
+        are not scale-free: a column can compensate a small alpha with larger weights in the next stage,
+        so compare their *pattern over depth*, not their absolute values.
+
+        ## 7. Beyond cross-stitch: MTAN, encoder- and decoder-focused designs
+
+        Vandenhende et al. (TPAMI 2021) sort multi-task architectures by **where** the tasks interact.
+
+        - **Encoder-focused** designs share (some of) the feature extractor and give each task its own
+          decoder/head: hard sharing, soft sharing, cross-stitch, NDDR-CNN and **MTAN** (Liu, Johns &
+          Davison, CVPR 2019). MTAN keeps *one* shared network and gives each task a small attention
+          module per stage that **selects** shared features: with $p^{(j)}$ the shared features of stage
+          $j$ and $\\hat a_t^{(j-1)}$ the task's attended features of the previous stage,
+          $$a_t^{(j)} = \\sigma\\big(h_t^{(j)}([p^{(j)};\\, \\hat a_t^{(j-1)}])\\big), \\qquad
+          \\hat a_t^{(j)} = a_t^{(j)} \\odot p^{(j)},$$
+          where $h$ is a pair of 1×1 convolutions and the sigmoid gives a soft mask in $[0, 1]$. Unlike
+          cross-stitch, the cost per task is a small module, not a whole column.
+        - **Decoder-focused** designs (PAD-Net, MTI-Net, ...) first make an initial prediction for every
+          task and then let the tasks **refine each other's predictions** (task-to-task distillation).
+          For class/superclass this idea is almost free: the superclass can be *read off* the fine
+          prediction (the coarse-from-fine baseline of lessons 2 and 6).
+
+        Below, one MTAN-style attention step on a shared stage of our CNN (first stage, so there is no
+        previous attended feature): it keeps the shape, masks values into $[0, 1] \\times p$, and costs
+        a fraction of the stage it attends to.
+        """
+    ),
+    code(
+        """
+        class TaskAttention(nn.Module):
+            \"\"\"MTAN's attention module (first stage): mask = sigmoid(conv1x1(ReLU(BN(conv1x1(p))))); out = mask * p.\"\"\"
+
+            def __init__(self, channels):
+                super().__init__()
+                self.mask = nn.Sequential(
+                    nn.Conv2d(channels, channels, 1), nn.BatchNorm2d(channels), nn.ReLU(),
+                    nn.Conv2d(channels, channels, 1), nn.Sigmoid(),
+                )
+
+            def forward(self, shared):
+                return self.mask(shared) * shared
+
+
+        backbone = make_conv()
+        shared = backbone.stages[0](torch.randn(4, 3, 32, 32))
+        attention = nn.ModuleDict({task: TaskAttention(shared.shape[1]) for task in tasks})
+        attended = {task: module(shared) for task, module in attention.items()}
+        for task, feature in attended.items():
+            check.shape(feature, tuple(shared.shape), f"{task}-attended features")
+        check.true(bool((attended["fine"].abs() <= shared.abs() + 1e-6).all()), "the mask only scales features down (sigmoid in [0, 1])")
+        stage_params = sum(p.numel() for p in backbone.stages[0].parameters())
+        attention_params = sum(p.numel() for p in attention["fine"].parameters())
+        print(f"stage 1: {stage_params:,} parameters; one task's attention module: {attention_params:,}")
+        """
+    ),
+    md(
+        """
+        ## Self-check
+
+        **Q1.** How many alpha parameters does a cross-stitch network over ResNet-18 have for **three**
+        tasks? ResNet-18's stages have widths 64 (stem), 64, 128, 256, 512. Compute it, then let mtlkit
+        confirm.
+        """
+    ),
+    code(
+        """
+        my_answer = 3 * 3 * (64 + 64 + 128 + 256 + 512)
+        three = CrossStitch(lambda: create("resnet18"), {"fine": 10, "coarse": 2, "third": 5})
+        check.equal(count_parameters(three)["shared"], my_answer, "cross-stitch alphas for 3 tasks on ResNet-18")
+        del three
+        """
+    ),
+    md(
+        """
+        **Q2.** In soft sharing, what penalty do two columns pay when they differ in exactly one weight, by
+        $\\delta = 0.5$, with coupling $c = 10^{-3}$? (Answer: $c\\,\\delta^2$.) Check it on a fresh model.
+        """
+    ),
+    code(
+        """
+        pair = SoftSharing(make_conv, tasks, coupling=1e-3)
+        with torch.no_grad():
+            next(pair.backbones["coarse"].parameters()).view(-1)[0] += 0.5
+        check.close(pair.regularizer(), 1e-3 * 0.5**2, atol=1e-9, what="soft-sharing penalty for one weight apart")
+        """
+    ),
+    md(
+        """
+        **Q3.** Which alphas make a cross-stitch unit feed **both** columns the **same** input at the next
+        stage? Fill in `same_input` (a $[2, 2, C]$ tensor) and check.
+        """
+    ),
+    code(
+        """
+        same_input = torch.full((2, 2, 6), 0.5)  # any alpha whose two rows are equal works
+        xs = [torch.randn(2, 6, 4, 4), torch.randn(2, 6, 4, 4)]
+        a, b = cross_stitch(xs, same_input)
+        check.close(a, b, what="both columns see the same mixture")
+        """
+    ),
+    md(
+        """
+        ## Summary
+
+        - Sharing is a spectrum: independent networks ← soft sharing (L2 pull) ← cross-stitch (learned
+          per-channel mixing) ← hard sharing (one backbone).
+        - A cross-stitch unit is a per-channel $T \\times T$ linear map between columns: $T^2 C$
+          parameters per stage, almost free — but the columns make the network $T$ times larger than hard
+          sharing.
+        - The learned alphas show where a network wants to share; they move slowly unless they get a
+          larger learning rate.
+        - MTAN shares one network and lets each task *select* features with cheap attention masks;
+          decoder-focused designs let tasks refine each other's predictions.
+
+        **Next:** lesson 5 asks the other half of the question: given the architecture, how much should
+        each task's loss count?
+
+        *References:* R. Caruana, *Multitask Learning*, 1997. L. Duong et al., *Low Resource Dependency
+        Parsing: Cross-lingual Parameter Sharing in a Neural Network Parser*, ACL 2015. I. Misra et al.,
+        *Cross-stitch Networks for Multi-task Learning*, CVPR 2016. S. Liu, E. Johns, A. Davison,
+        *End-to-End Multi-Task Learning with Attention*, CVPR 2019. S. Vandenhende et al., *Multi-Task
+        Learning for Dense Prediction Tasks: A Survey*, TPAMI 2021.
+        """
+    ),
+]
+
+if __name__ == "__main__":
+    write(FILE, CELLS)
