@@ -2,10 +2,10 @@
 
 Usage::
 
-    python job.py generate COURSE ASSIGNMENT
+    python job.py generate COURSE ASSIGNMENT [ASSIGNMENT ...]
     python job.py grade < MANIFEST_JSON
 
-``generate`` runs generate_assignment on ``COURSE/source/ASSIGNMENT``. ``grade`` reads a manifest on
+``generate`` runs generate_assignment on each ``COURSE/source/ASSIGNMENT``. ``grade`` reads a manifest on
 stdin (``{"assignment", "timeout", "gradebook": base64, "items": [{"index", "course", "student",
 "sandbox", "uid", "notebook"}]}``) and, one student at a time: builds the course tree (autograder.tree),
 runs autograde and generate_feedback, kills what the student's kernel left running, prints one JSON
@@ -105,7 +105,8 @@ def main(argv: list[str]) -> int:
         from nbgrader.converters import GenerateAssignment
 
         try:
-            _run(GenerateAssignment, _config(argv[1], argv[2]))
+            for assignment in argv[2:]:
+                _run(GenerateAssignment, _config(argv[1], assignment))
         except Exception as err:
             print(f"nbgrader failed: {type(err).__name__}: {err}", file=sys.stderr)
             return 1

@@ -48,10 +48,17 @@ def read(path: Path) -> list[dict[str, str]]:
         return [row for row in csv.DictReader(f) if row.get("assignment")]
 
 
+def _key(row: dict[str, str]) -> tuple[str, str]:
+    """A row stands for a student's grade in an assignment (or, without a student id, for a file)."""
+    return (row["assignment"], row["student_id"] or "file:" + row.get("submission", ""))
+
+
 def write(path: Path, assignment: str, rows: list[Row]) -> None:
-    """Replace ``assignment``'s rows in ``path``, keeping every other assignment's rows."""
+    """Put ``rows`` into ``path``, replacing the rows of the same students in ``assignment`` and keeping
+    all others (other assignments, and students of this one not in this batch, e.g. graded earlier)."""
     with _locked(path):
-        kept = [r for r in read(path) if r["assignment"] != assignment]
+        new_keys = {_key({**asdict(r), "assignment": assignment}) for r in rows}
+        kept = [r for r in read(path) if _key(r) not in new_keys]
         new = [{**asdict(r), "score": _fmt(r.score), "max_score": _fmt(r.max_score)} for r in rows]
         merged = sorted(kept + new, key=lambda r: (r["assignment"], r["student_id"], r.get("submission", "")))
         buffer = io.StringIO()

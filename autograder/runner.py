@@ -26,12 +26,12 @@ from .sandbox import Sandbox, job_env
 JOB = Path(__file__).with_name("job.py")
 
 
-def run_generate(course: Path, assignment: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """``job.py generate`` on ``course`` (no student code runs here)."""
+def run_generate(course: Path, *assignments: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """``job.py generate`` on ``course`` for each assignment (no student code runs here)."""
     for sub in ("home", "jupyter", "jupyter_config", "runtime"):
         (course / sub).mkdir(parents=True, exist_ok=True)
     return subprocess.run(
-        [sys.executable, str(JOB), "generate", str(course), assignment],
+        [sys.executable, str(JOB), "generate", str(course), *assignments],
         cwd=course,
         env=job_env(course),
         capture_output=True,

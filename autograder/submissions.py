@@ -6,7 +6,9 @@ Naming rules (documented in autograder/README.md):
   gives ``123456``; the notebook may sit anywhere inside (e.g. nbgrader's ``<id>/<assignment>/<assignment>.ipynb``);
 - a flat file: ``<student_id>_<anything>_<assignment>.ipynb`` (Canvas: ``login_userid_subid_<name>.ipynb``,
   ``login_late_...``); the student id is the text before the first ``_``;
-- a file name must end with the assignment's name; ``-1``/`` (1)`` copy suffixes are ignored.
+- a file name must end with the assignment's name; ``-1``/`` (1)`` copy suffixes are ignored;
+- a single top-level folder (``submissions/`` in a zip) is opened, so one student's folder alone is not
+  recognised as a student: give at least two, or name the files ``<student_id>_<assignment>.ipynb``.
 """
 
 from __future__ import annotations
@@ -91,10 +93,10 @@ def _from_file(path: Path, base: Path, assignment: str) -> Submission:
 
 
 def _unwrap(folder: Path) -> Path:
-    """Descend through wrapper folders (a zip's single top folder) that hold no notebook themselves."""
+    """Open wrapper folders: while the top level holds a single folder and nothing else, use its content."""
     while True:
         entries = [p for p in folder.iterdir() if not _is_ignored(p)]
-        if len(entries) != 1 or not entries[0].is_dir() or any(entries[0].glob("*.ipynb")):
+        if len(entries) != 1 or not entries[0].is_dir():
             return folder
         folder = entries[0]
 

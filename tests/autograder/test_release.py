@@ -1,0 +1,81 @@
+"""exercises/ must be what nbgrader generates from solutions/, and the documented nbgrader commands work."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ASSIGNMENTS, ROOT, grade_id, release, student
+
+from autograder.check import drift_all
+
+pytestmark = pytest.mark.slow
+
+
+def test_exercises_match_a_fresh_generate_assignment():
+    assert len(ASSIGNMENTS) >= 6
+    assert drift_all() == {name: [] for name in ASSIGNMENTS}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_released_notebooks_are_colab_ready(assignment):
+    nb = release(assignment)
+    url = f"https://colab.research.google.com/github/mtlkit/mtlkit/blob/main/exercises/{assignment}/{assignment}.ipynb"
+    assert url in nb.cells[0].source
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", [])
+    assert 'if "google.colab" in sys.modules and importlib.util.find_spec("mtlkit") is None' in code[1].source
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert not any("BEGIN SOLUTION" in c.source or "BEGIN HIDDEN TESTS" in c.source for c in nb.cells)
+    assert not any("nbgrader" in c.source for c in code)  # visible tests are plain asserts
+
+
+def test_documented_nbgrader_commands_from_the_repository_layout(tmp_path):
+    """generate_assignment -> autograde -> generate_feedback -> export with nbgrader_config.py, unchanged."""
+    course = tmp_path / "course"
+    name = "06_evaluation"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(ROOT / "solutions" / name, course / "solutions" / name)
+    solved = [grade_id(c) for c in release(name).cells if c.metadata.get("nbgrader", {}).get("solution")]
+    submitted = course / "autograder" / "submitted" / "alice" / name / f"{name}.ipynb"
+    submitted.parent.mkdir(parents=True)
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+
+    def nbgrader(*args: str) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "nbgrader", *args],
+            cwd=course,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    nbgrader("generate_assignment", name)
+    released = nbformat.read(course / "exercises" / name / f"{name}.ipynb", as_version=4)
+    assert [c.source for c in released.cells] == [c.source for c in release(name).cells]
+    nbformat.write(student(name, solved=solved[:1]), submitted)
+    nbgrader("autograde", name)
+    nbgrader("generate_feedback", name)
+    nbgrader("export")
+    assert (course / "autograder" / "feedback" / "alice" / name / f"{name}.html").is_file()
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'autograder' / 'gradebook.db'}") as gb:
+        submission = gb.find_submission(name, "alice")
+        assert (submission.score, submission.max_score) == (4.0, 8.0)
+    rows = (course / "grades.csv").read_text().splitlines()
+    assert any(
+        line.startswith(f"{name},") and ",alice," in line and line.endswith(",4.0,8.0") for line in rows
+    ), rows

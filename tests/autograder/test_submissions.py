@@ -1,0 +1,150 @@
+"""Fast tests of the grader's plumbing: file-name rules, LMS zips, notebook checks, test restoring, csv."""
+
+from __future__ import annotations
+
+import zipfile
+
+import nbformat
+import pytest
+from conftest import grade_id, release, student
+
+from autograder import drift, report
+from autograder.repair import Ungradable, read, repair
+from autograder.submissions import clean_id, collect
+
+A = "01_hard_sharing"
+
+
+def _notebook_bytes(nb=None) -> bytes:
+    return nbformat.writes(nb or release(A)).encode()
+
+
+def _by_origin(found):
+    return {s.origin: s for s in found}
+
+
+def test_flat_files_map_to_student_ids(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in [f"jdoe_{A}.ipynb", f"asmith_1234_5678_{A}-1.ipynb", f"late_{A} (1).ipynb", f"{A}.ipynb"]:
+        (src / name).write_bytes(_notebook_bytes())
+    (src / "bob_homework.ipynb").write_bytes(_notebook_bytes())
+    (src / "carl_notes.pdf").write_bytes(b"%PDF")
+    (src / ".DS_Store").write_bytes(b"")
+    found = _by_origin(collect(src, tmp_path / "stage", A))
+    assert found[f"jdoe_{A}.ipynb"].student_id == "jdoe" and not found[f"jdoe_{A}.ipynb"].error
+    assert found[f"asmith_1234_5678_{A}-1.ipynb"].student_id == "asmith"  # Canvas, resubmission suffix
+    assert found[f"late_{A} (1).ipynb"].student_id == "late"
+    assert "cannot tell whose" in found[f"{A}.ipynb"].error
+    assert (
+        found["bob_homework.ipynb"].student_id == "bob"
+        and "wrong file name" in found["bob_homework.ipynb"].error
+    )
+    assert "not a notebook" in found["carl_notes.pdf"].error
+    assert ".DS_Store" not in found and len(found) == 6
+
+
+def test_student_folders_moodle_and_nbgrader_layout(tmp_path):
+    src = tmp_path / "src"
+    moodle = src / "Jane Doe_123456_assignsubmission_file_"
+    moodle.mkdir(parents=True)
+    (moodle / f"{A}.ipynb").write_bytes(_notebook_bytes())
+    nested = src / "kim" / A
+    nested.mkdir(parents=True)
+    (nested / f"{A}.ipynb").write_bytes(_notebook_bytes())
+    (nested / ".ipynb_checkpoints").mkdir()
+    (nested / ".ipynb_checkpoints" / f"{A}-checkpoint.ipynb").write_bytes(_notebook_bytes())
+    (src / "empty_student").mkdir()
+    (src / "empty_student" / "readme.txt").write_text("forgot")
+    found = collect(src, tmp_path / "stage", A)
+    by_student = {s.student_id: s for s in found}
+    assert set(by_student) == {"123456", "kim", "empty_student"}
+    assert not by_student["123456"].error and not by_student["kim"].error
+    assert "no notebook" in by_student["empty_student"].error
+
+
+def test_lms_zip_with_wrapper_folder_and_duplicates(tmp_path):
+    archive = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(f"submissions/ann_1_2_{A}.ipynb", _notebook_bytes())
+        zf.writestr(f"submissions/ben_3_4_{A}.ipynb", _notebook_bytes())
+        zf.writestr(f"submissions/ben_3_5_{A}-1.ipynb", _notebook_bytes())
+        zf.writestr("../evil.ipynb", _notebook_bytes())  # never extracted outside the staging folder
+    found = collect(archive, tmp_path / "stage", A)
+    by_origin = _by_origin(found)
+    assert not by_origin[f"ann_1_2_{A}.ipynb"].error
+    assert all(
+        "several notebooks" in by_origin[o].error for o in (f"ben_3_4_{A}.ipynb", f"ben_3_5_{A}-1.ipynb")
+    )
+    assert not (tmp_path / "evil.ipynb").exists()
+
+
+def test_clean_id():
+    assert clean_id(" Jo Smith/../x ") == "Jo-Smith-..-x"
+    assert clean_id("a.b@uni.edu") == "a.b@uni.edu"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"{not json", "not JSON"),
+        (b"[1, 2]", "no 'cells'"),
+        (b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', "no cells"),
+        (
+            b'{"cells": [{"cell_type": "bogus"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
+            "not a valid",
+        ),
+    ],
+)
+def test_unreadable_notebooks_have_reasons(data, reason):
+    with pytest.raises(Ungradable, match=reason):
+        read(data)
+
+
+def test_wrong_notebook_is_refused():
+    with pytest.raises(Ungradable, match="wrong notebook"):
+        repair(release("02_superclasses"), release(A))
+
+
+def test_deleted_and_edited_tests_are_restored_in_place():
+    nb = student(A, replace={"test_model_visible": "pass  # I edited the test"})
+    nb.cells = [c for c in nb.cells if grade_id(c) != "test_count_hidden"]
+    fixed, changes = repair(nb, release(A))
+    assert changes == ["restored test_model_visible", "re-inserted test_count_hidden"]
+    ids = [grade_id(c) for c in fixed.cells if grade_id(c)]
+    assert ids == [grade_id(c) for c in release(A).cells if grade_id(c)]
+    restored = {grade_id(c): c for c in fixed.cells if grade_id(c)}
+    masters = {grade_id(c): c for c in release(A).cells if grade_id(c)}
+    assert restored["test_model_visible"].source == masters["test_model_visible"].source
+    assert repair(release(A), release(A))[1] == []  # an untouched release needs nothing
+
+
+def test_drift_ignores_volatile_fields_but_not_sources():
+    committed, fresh = release(A), release(A)
+    committed.cells[0].metadata["collapsed"] = True
+    assert drift.differences(committed, fresh) == []
+    committed.cells[1].source += "\n# changed"
+    committed.cells[2].outputs = [nbformat.v4.new_output("stream", text="hi")]
+    problems = drift.differences(committed, fresh)
+    assert problems == ["cell 1: source differ", "cells [2] have outputs or execution counts (strip them)"]
+
+
+def test_grades_csv_replaces_regraded_students_and_keeps_the_rest(tmp_path):
+    path = tmp_path / "grades.csv"
+    report.write(
+        path,
+        "a1",
+        [
+            report.Row("ann", "a1", 3.0, 6.0, "graded", "", "ann.ipynb"),
+            report.Row("bo", "a1", 2.0, 6.0, "graded", "", "bo.ipynb"),
+        ],
+    )
+    report.write(path, "a2", [report.Row("ann", "a2", None, 5.0, "error", "not JSON", "x.ipynb")])
+    report.write(path, "a1", [report.Row("ann", "a1", 6.0, 6.0, "graded", "", "ann-1.ipynb")])  # a re-run
+    rows = report.read(path)
+    assert [(r["assignment"], r["student_id"], r["score"], r["status"]) for r in rows] == [
+        ("a1", "ann", "6", "graded"),
+        ("a1", "bo", "2", "graded"),
+        ("a2", "ann", "", "error"),
+    ]
+    assert path.read_text().splitlines()[0] == ",".join(report.FIELDS)
