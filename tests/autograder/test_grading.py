@@ -12,7 +12,7 @@ import json
 
 import nbformat
 import pytest
-from conftest import (
+from autograder_helpers import (
     ASSIGNMENTS,
     answers,
     grade_id,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ASSIGNMENTS, ROOT, grade_id, release, student
+from autograder_helpers import ASSIGNMENTS, ROOT, grade_id, release, student
 
 from autograder.check import drift_all
 

@@ -6,7 +6,7 @@ import zipfile
 
 import nbformat
 import pytest
-from conftest import grade_id, release, student
+from autograder_helpers import grade_id, release, student
 
 from autograder import drift, report
 from autograder.repair import Ungradable, read, repair
