@@ -54,6 +54,7 @@ CELLS = [
         """
         import matplotlib.pyplot as plt
         import torch
+        from matplotlib.ticker import MaxNLocator
         from torch import nn
 
         from mtlkit import check
@@ -322,12 +323,14 @@ CELLS = [
                     range(len(log)), [self_and_other(epoch_alphas[unit])[1] for epoch_alphas in log], "o-", label=f"unit {unit + 1}"
                 )
         axes[0].set_xlabel("unit (stage) depth")
+        axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
         axes[0].set_ylabel("mean alpha after training")
         axes[0].set_title("self vs other, by depth")
         axes[0].legend(fontsize=7)
         for ax, name in zip(axes[1:], alpha_logs, strict=True):
             ax.axhline(0.1, ls=":", color="gray")
             ax.set_xlabel("epoch (0 = initial)")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylabel("mean 'other' alpha")
             ax.set_title(name)
             ax.legend(fontsize=7)

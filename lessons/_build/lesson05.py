@@ -56,6 +56,7 @@ CELLS = [
 
         import matplotlib.pyplot as plt
         import torch
+        from matplotlib.ticker import MaxNLocator
         from torch import nn
 
         from mtlkit import check
@@ -323,7 +324,7 @@ CELLS = [
         ax.text(*plain.tolist(), " plain sum", color="gray", fontsize=8)
         ax.text(*surgery.tolist(), " PCGrad sum", fontsize=8)
         ax.set_xlim(-1.2, 1.4)
-        ax.set_ylim(-0.2, 1.6)
+        ax.set_ylim(-0.2, 1.9)
         ax.set_aspect("equal")
         ax.axhline(0, color="lightgray", lw=0.5)
         ax.axvline(0, color="lightgray", lw=0.5)
@@ -359,6 +360,7 @@ CELLS = [
                 ax.plot(epochs, history.weight_series(task), "o-", label=task)
             ax.set_title(name)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes[0].set_ylabel("task weight")
         axes[0].legend()
         plt.suptitle("Task weights over epochs")
