@@ -188,7 +188,8 @@ CELLS = [
         hyper-parameters × architectures) and shrinks with the size of the test set; with validation
         selection the reported number is an unbiased estimate of the chosen model's accuracy, because
         the test images played no part in choosing it. In smoke mode, with three epochs and chance-level
-        models, the effect is small and noisy; in full mode it is clearer. A comparison of two models
+        models, the effect is small and noisy: run full mode (more epochs, so more candidates to pick from) and
+        see how it changes. A comparison of two models
         both selected on the test set is not even biased in a known direction.
 
         ## 2. Seeds and confidence intervals
