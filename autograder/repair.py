@@ -52,10 +52,13 @@ def repair(nb: NotebookNode, release: NotebookNode) -> tuple[NotebookNode, list[
     Raises Ungradable when the notebook shares no graded cell with the release (another notebook).
     """
     released_ids = {_grade_id(c) for c in release.cells if _grade_id(c)}
-    if not released_ids & {_grade_id(c) for c in nb.cells}:
-        raise Ungradable("wrong notebook: none of this assignment's answer or test cells are in it")
     nb = copy.deepcopy(nb)
-    changes: list[str] = []
+    changes = _reattach(nb, release)
+    if not released_ids & {_grade_id(c) for c in nb.cells}:
+        raise Ungradable(
+            "wrong notebook: none of this assignment's answer or test cells (by their nbgrader ids) are in it; "
+            "another assignment's notebook, or an editor dropped the cell metadata"
+        )
     position = {gid: i for i, c in enumerate(nb.cells) if (gid := _grade_id(c))}
     insert_at = 0
     for master in release.cells:
@@ -77,6 +80,37 @@ def repair(nb: NotebookNode, release: NotebookNode) -> tuple[NotebookNode, list[
             position = {g: i for i, c in enumerate(nb.cells) if (g := _grade_id(c))}
             insert_at = position[gid] + 1
     return nb, changes
+
+
+def _first_line(cell: NotebookNode) -> str:
+    return next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+
+
+def _reattach(nb: NotebookNode, release: NotebookNode) -> list[str]:
+    """Give back the nbgrader metadata an editor dropped, matching cells in order by their first line.
+
+    A released cell whose id is missing is matched with the next cell, after the previous match, that
+    has no nbgrader id and starts with the same line (an answer's ``def``/``class`` line, a test's
+    first line): that cell is then graded as the student's answer (or restored as the test).
+    """
+    present = {_grade_id(c) for c in nb.cells}
+    changes, start = [], 0
+    for master in release.cells:
+        gid = _grade_id(master)
+        if gid is None or gid in present:
+            continue
+        for index in range(start, len(nb.cells)):
+            cell = nb.cells[index]
+            if (
+                _grade_id(cell) is None
+                and cell.cell_type == master.cell_type
+                and _first_line(cell) == _first_line(master)
+            ):
+                cell.metadata["nbgrader"] = copy.deepcopy(master.metadata["nbgrader"])
+                changes.append(f"re-attached {gid}")
+                start = index + 1
+                break
+    return changes
 
 
 def _differs(cell: NotebookNode, master: NotebookNode) -> bool:

@@ -148,3 +148,15 @@ def test_grades_csv_replaces_regraded_students_and_keeps_the_rest(tmp_path):
         ("a2", "ann", "", "error"),
     ]
     assert path.read_text().splitlines()[0] == ",".join(report.FIELDS)
+
+
+def test_metadata_dropped_by_an_editor_is_reattached_in_order():
+    nb = student(A, solved=["answer_count"])
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
+    fixed, changes = repair(nb, release(A))
+    ids = [grade_id(c) for c in fixed.cells if grade_id(c)]
+    assert ids == [grade_id(c) for c in release(A).cells if grade_id(c)]
+    assert "re-attached answer_count" in changes and "re-attached test_count_hidden" in changes
+    answer = next(c for c in fixed.cells if grade_id(c) == "answer_count")
+    assert "sum(p.numel()" in answer.source  # the student's own answer is what gets graded
