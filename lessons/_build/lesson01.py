@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nbbuild import code, header, md, parameters, setup, write
+from nbbuild import code, defaults, header, md, parameters, setup, write
 
 FILE = "01_why_multitask.ipynb"
 
@@ -33,14 +33,26 @@ CELLS = [
     ),
     parameters(
         """
+        # Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
         import os
 
         SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny data, one epoch: a CPU run in seconds
         SEED = 0
-        WIDTH = 8 if SMOKE else 16  # channels of the tiny CNN's first block (features = 4 * WIDTH)
-        TRAIN_SIZE = 480 if SMOKE else 4000  # images in the shapes train pool (90% train, 10% validation)
-        EPOCHS = 1 if SMOKE else 6
-        BATCH_SIZE = 64 if SMOKE else 128
+        WIDTH = None  # channels of the tiny CNN's first block (features = 4 * WIDTH)
+        TRAIN_SIZE = None  # images in the shapes train pool (90% train, 10% validation)
+        EPOCHS = None
+        BATCH_SIZE = None
+        """
+    ),
+    defaults(
+        """
+        WIDTH = WIDTH if WIDTH is not None else (8 if SMOKE else 16)
+        TRAIN_SIZE = TRAIN_SIZE if TRAIN_SIZE is not None else (480 if SMOKE else 4000)
+        EPOCHS = EPOCHS if EPOCHS is not None else (1 if SMOKE else 6)
+        BATCH_SIZE = BATCH_SIZE if BATCH_SIZE is not None else (64 if SMOKE else 128)
+        print(
+            f"smoke mode: {SMOKE}; WIDTH={WIDTH}, TRAIN_SIZE={TRAIN_SIZE}, EPOCHS={EPOCHS}, BATCH_SIZE={BATCH_SIZE}"
+        )
         """
     ),
     setup(),
@@ -130,7 +142,9 @@ CELLS = [
         tasks = dict(train.tasks)
         print("tasks (name -> number of classes):", tasks)
         print("coarse family of each fine class:", train.coarse_of_fine.tolist())
-        check.equal(train.labels["coarse"], train.coarse_of_fine[train.labels["fine"]], "coarse = coarse_of_fine[fine]")
+        check.equal(
+            train.labels["coarse"], train.coarse_of_fine[train.labels["fine"]], "coarse = coarse_of_fine[fine]"
+        )
         """
     ),
     md(
@@ -160,7 +174,9 @@ CELLS = [
                 super().__init__()
                 widths = [width, 2 * width, 4 * width, 4 * width]
                 ins = [3, *widths[:-1]]
-                self.backbone = nn.Sequential(*[conv_block(a, b, pool=i < 3) for i, (a, b) in enumerate(zip(ins, widths, strict=True))])
+                self.backbone = nn.Sequential(
+                    *[conv_block(a, b, pool=i < 3) for i, (a, b) in enumerate(zip(ins, widths, strict=True))]
+                )
                 self.heads = nn.ModuleDict({task: nn.Linear(widths[-1], k) for task, k in tasks.items()})
 
             def features(self, x):
@@ -204,8 +220,10 @@ CELLS = [
             check.equal(numel(hand.heads[task]), heads_by_formula[task], f"{task} head parameters = formula")
         mtl_total = backbone_by_formula + sum(heads_by_formula.values())
         stl_total = sum(backbone_by_formula + h for h in heads_by_formula.values())
-        print(f"hard sharing: {mtl_total:,} parameters; two single-task networks: {stl_total:,} "
-              f"({stl_total / mtl_total:.2f}x)")
+        print(
+            f"hard sharing: {mtl_total:,} parameters; two single-task networks: {stl_total:,} "
+            f"({stl_total / mtl_total:.2f}x)"
+        )
         """
     ),
     md(
@@ -236,7 +254,9 @@ CELLS = [
             check.equal(len(src), len(dst), "same number of tensors (weights and batch-norm buffers)")
             copied = {}
             for (src_name, tensor), (dst_name, slot) in zip(src.items(), dst.items(), strict=True):
-                assert tensor.shape == slot.shape, f"{src_name} {tuple(tensor.shape)} vs {dst_name} {tuple(slot.shape)}"
+                assert tensor.shape == slot.shape, (
+                    f"{src_name} {tuple(tensor.shape)} vs {dst_name} {tuple(slot.shape)}"
+                )
                 copied[dst_name] = tensor.clone()
             target.load_state_dict(copied)
 
@@ -250,7 +270,12 @@ CELLS = [
         with torch.no_grad():
             ours, theirs = hand(x), lib(x)
         for task in tasks:
-            check.close(ours[task], theirs[task], atol=1e-5, what=f"hand-built hard sharing matches mtlkit.models.HardSharing ({task})")
+            check.close(
+                ours[task],
+                theirs[task],
+                atol=1e-5,
+                what=f"hand-built hard sharing matches mtlkit.models.HardSharing ({task})",
+            )
         """
     ),
     md(
@@ -281,7 +306,9 @@ CELLS = [
         losses = {task: nn.functional.cross_entropy(logits[task], labels[task]) for task in tasks}
         g_fine, g_coarse = shared_grad(losses["fine"]), shared_grad(losses["coarse"])
         g_total = shared_grad(losses["fine"] + losses["coarse"])
-        check.close(g_total, g_fine + g_coarse, atol=1e-5, rtol=1e-3, what="shared gradient = sum of the task gradients")
+        check.close(
+            g_total, g_fine + g_coarse, atol=1e-5, rtol=1e-3, what="shared gradient = sum of the task gradients"
+        )
         cosine = nn.functional.cosine_similarity(g_fine, g_coarse, dim=0).item()
         print(f"cosine similarity of the two task gradients on this batch: {cosine:+.3f}")
         """
@@ -377,7 +404,9 @@ CELLS = [
 
         counts = {name: count_parameters(m) for name, m in models.items()}
         stl_pair = counts["STL-fine"]["total"] + counts["STL-coarse"]["total"]
-        ax2.bar(["two STL models", "one MTL model"], [stl_pair, counts["MTL"]["total"]], color=["tab:blue", "tab:orange"])
+        ax2.bar(
+            ["two STL models", "one MTL model"], [stl_pair, counts["MTL"]["total"]], color=["tab:blue", "tab:orange"]
+        )
         ax2.bar(["one MTL model"], [counts["MTL"]["shared"]], color="tab:red", label="shared (backbone)")
         ax2.set_ylabel("parameters")
         ax2.set_title("Cost of serving both tasks")
@@ -445,7 +474,10 @@ CELLS = [
         saving = backbone_32  # two STL networks pay for the backbone twice; the heads cost the same
         print(f"saving: {saving:,} parameters")
 
-        two_stl = sum(count_parameters(SingleTask(create("tiny_cnn", width=w), t, k))["total"] for t, k in {"fine": 100, "coarse": 20}.items())
+        two_stl = sum(
+            count_parameters(SingleTask(create("tiny_cnn", width=w), t, k))["total"]
+            for t, k in {"fine": 100, "coarse": 20}.items()
+        )
         one_mtl = count_parameters(HardSharing(create("tiny_cnn", width=w), {"fine": 100, "coarse": 20}))["total"]
         check.equal(two_stl - one_mtl, saving, "saving = one backbone")
         """
@@ -462,7 +494,10 @@ CELLS = [
         model.zero_grad(set_to_none=True)
         images, labels = next(iter(loader))
         nn.functional.cross_entropy(model(images)["coarse"], labels["coarse"]).backward()
-        check.true(all(p.grad is None for p in model.heads["fine"].parameters()), "the fine head gets no gradient from the coarse loss")
+        check.true(
+            all(p.grad is None for p in model.heads["fine"].parameters()),
+            "the fine head gets no gradient from the coarse loss",
+        )
         check.true(all(p.grad is not None for p in model.backbone.parameters()), "every backbone parameter gets one")
         """
     ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nbbuild import code, header, md, parameters, setup, write
+from nbbuild import code, defaults, header, md, parameters, setup, write
 
 FILE = "02_data_and_hierarchies.ipynb"
 
@@ -28,17 +28,28 @@ CELLS = [
     ),
     parameters(
         """
+        # Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
         import os
-        import sys
 
         SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny data, one epoch: a CPU run in seconds
         SEED = 0
         DATASET = "cifar100"  # the hierarchy to study: "cifar100" (100 -> 20) or "cifar10" (10 -> 2)
-        DOWNLOAD = "google.colab" in sys.modules and not SMOKE  # fetch CIFAR (~170 MB) when missing
-        TRAIN_LIMIT = 1200 if SMOKE else 10_000  # training images for the models trained on the fly
-        WIDTH = 8 if SMOKE else 32  # tiny CNN width
-        EPOCHS = 1 if SMOKE else 8
+        DOWNLOAD = None  # fetch CIFAR (~170 MB) when missing; None: only in Colab, and not in smoke mode
+        TRAIN_LIMIT = None  # training images for the models trained on the fly
+        WIDTH = None  # tiny CNN width
+        EPOCHS = None
         BATCH_SIZE = 128
+        """
+    ),
+    defaults(
+        """
+        import sys
+
+        DOWNLOAD = DOWNLOAD if DOWNLOAD is not None else ("google.colab" in sys.modules and not SMOKE)
+        TRAIN_LIMIT = TRAIN_LIMIT if TRAIN_LIMIT is not None else (1200 if SMOKE else 10_000)
+        WIDTH = WIDTH if WIDTH is not None else (8 if SMOKE else 32)
+        EPOCHS = EPOCHS if EPOCHS is not None else (1 if SMOKE else 8)
+        print(f"smoke mode: {SMOKE}; DOWNLOAD={DOWNLOAD}, TRAIN_LIMIT={TRAIN_LIMIT}, WIDTH={WIDTH}, EPOCHS={EPOCHS}")
         """
     ),
     setup(),
@@ -108,7 +119,9 @@ CELLS = [
             print(f"{name}: tasks {ds.tasks}")
             for coarse, fines in label_map(ds).items():
                 print(f"  {coarse:>32} <- {', '.join(fines)}")
-            check.equal(ds.labels["coarse"], ds.coarse_of_fine[ds.labels["fine"]], f"{name}: coarse = g(fine) for every image")
+            check.equal(
+                ds.labels["coarse"], ds.coarse_of_fine[ds.labels["fine"]], f"{name}: coarse = g(fine) for every image"
+            )
         """
     ),
     md(
@@ -122,7 +135,10 @@ CELLS = [
     code(
         """
         HAND_MAPS = {
-            "cifar10": {"animal": ["bird", "cat", "deer", "dog", "frog", "horse"], "vehicle": ["airplane", "automobile", "ship", "truck"]},
+            "cifar10": {
+                "animal": ["bird", "cat", "deer", "dog", "frog", "horse"],
+                "vehicle": ["airplane", "automobile", "ship", "truck"],
+            },
             "shapes": {
                 "round": ["disk", "ring", "ellipse"],
                 "polygon": ["triangle", "square", "hexagon"],
@@ -133,10 +149,12 @@ CELLS = [
         name = "cifar10" if "cifar10" in data else "shapes"
         ds = data[name]
         coarse_names = list(HAND_MAPS[name])
-        g = torch.tensor([
-            next(i for i, members in enumerate(HAND_MAPS[name].values()) if fine in members)
-            for fine in ds.class_names["fine"]
-        ])
+        g = torch.tensor(
+            [
+                next(i for i, members in enumerate(HAND_MAPS[name].values()) if fine in members)
+                for fine in ds.class_names["fine"]
+            ]
+        )
         my_coarse = g[ds.labels["fine"]]  # the whole task: look up each image's class in the table
         check.equal(coarse_names, ds.class_names["coarse"], f"{name}: same coarse class names as mtlkit")
         check.equal(my_coarse, ds.labels["coarse"], f"{name}: hand-built coarse labels = mtlkit's")
@@ -205,7 +223,9 @@ CELLS = [
                 self.shown = members
                 self.output.clear_output(wait=True)
                 with self.output:
-                    _fig, axes = plt.subplots(len(members), self.per_class, figsize=(self.per_class, len(members)), squeeze=False)
+                    _fig, axes = plt.subplots(
+                        len(members), self.per_class, figsize=(self.per_class, len(members)), squeeze=False
+                    )
                     for row, fine in enumerate(members):
                         label = self.ds.class_names["fine"].index(fine)
                         images = self.ds.images[self.ds.labels["fine"] == label][: self.per_class]
@@ -220,7 +240,9 @@ CELLS = [
         browser = ClassBrowser(data[NAME])
         display(browser.widget)
         browser.show()
-        check.equal(browser.shown, label_map(data[NAME])[browser.dropdown.value], "the browser shows the selected superclass")
+        check.equal(
+            browser.shown, label_map(data[NAME])[browser.dropdown.value], "the browser shows the selected superclass"
+        )
         """
     ),
     md(
@@ -239,10 +261,18 @@ CELLS = [
         for ax, (name, ds) in zip(axes[0], data.items(), strict=True):
             counts = torch.bincount(ds.labels["coarse"], minlength=ds.tasks["coarse"])
             ax.bar(range(len(counts)), counts.tolist(), color="tab:green")
-            ax.set_xticks(range(len(counts)), ds.class_names["coarse"], rotation=60 if len(counts) > 4 else 0, ha="right", fontsize=7)
+            ax.set_xticks(
+                range(len(counts)),
+                ds.class_names["coarse"],
+                rotation=60 if len(counts) > 4 else 0,
+                ha="right",
+                fontsize=7,
+            )
             ax.set_title(f"{name}: images per coarse class")
             majority = counts.max().item() / counts.sum().item()
-            print(f"{name}: majority-class baseline for the coarse task = {majority:.1%} (chance 1/{len(counts)} = {1 / len(counts):.1%})")
+            print(
+                f"{name}: majority-class baseline for the coarse task = {majority:.1%} (chance 1/{len(counts)} = {1 / len(counts):.1%})"
+            )
         plt.tight_layout()
         plt.show()
         """
@@ -305,7 +335,10 @@ CELLS = [
         @torch.no_grad()
         def fine_probabilities(model, ds):
             model.eval()
-            batches = [model(images)["fine"].float().softmax(dim=1).cpu() for images, _ in DeviceLoader(ds, 500, device, shuffle=False)]
+            batches = [
+                model(images)["fine"].float().softmax(dim=1).cpu()
+                for images, _ in DeviceLoader(ds, 500, device, shuffle=False)
+            ]
             return torch.cat(batches)
 
 
@@ -324,9 +357,18 @@ CELLS = [
         }
         for k, v in acc.items():
             print(f"{k:>26}: {v:.1%}")
-        check.close(acc["coarse from fine: map"], stl_fine["coarse_from_fine"]["acc"], atol=1e-6, what="hand-computed map rule = mtlkit's coarse_from_fine")
-        check.true(acc["coarse from fine: map"] >= acc["fine (fine head)"], "coarse-from-fine accuracy >= fine accuracy")
-        check.close(p_coarse.sum(dim=1), torch.ones(len(p_coarse)), atol=1e-5, what="superclass probabilities sum to 1")
+        check.close(
+            acc["coarse from fine: map"],
+            stl_fine["coarse_from_fine"]["acc"],
+            atol=1e-6,
+            what="hand-computed map rule = mtlkit's coarse_from_fine",
+        )
+        check.true(
+            acc["coarse from fine: map"] >= acc["fine (fine head)"], "coarse-from-fine accuracy >= fine accuracy"
+        )
+        check.close(
+            p_coarse.sum(dim=1), torch.ones(len(p_coarse)), atol=1e-5, what="superclass probabilities sum to 1"
+        )
         """
     ),
     code(
@@ -343,12 +385,18 @@ CELLS = [
         ax.legend(fontsize=8)
         plt.show()
 
-        fine_errors = (p_fine.argmax(dim=1) != y)
+        fine_errors = p_fine.argmax(dim=1) != y
         within = (c_map[fine_errors] == c[fine_errors]).float().mean().item() if fine_errors.any() else float("nan")
         members = torch.bincount(g).float()
-        random_within = ((members[g[y]] - 1) / (tasks["fine"] - 1))[fine_errors].mean().item() if fine_errors.any() else float("nan")
-        print(f"{within:.1%} of the fine model's mistakes stay inside the right superclass; "
-              f"a random wrong class would stay inside it {random_within:.1%} of the time.")
+        random_within = (
+            ((members[g[y]] - 1) / (tasks["fine"] - 1))[fine_errors].mean().item()
+            if fine_errors.any()
+            else float("nan")
+        )
+        print(
+            f"{within:.1%} of the fine model's mistakes stay inside the right superclass; "
+            f"a random wrong class would stay inside it {random_within:.1%} of the time."
+        )
         """
     ),
     md(
@@ -380,9 +428,13 @@ CELLS = [
         k_fine, k_coarse = tasks["fine"], tasks["coarse"]
         h_c_given_y = conditional_entropy(train.labels["coarse"], train.labels["fine"], k_coarse, k_fine)
         h_y_given_c = conditional_entropy(train.labels["fine"], train.labels["coarse"], k_fine, k_coarse)
-        print(f"H(coarse | fine) = {h_c_given_y:.4f} bits;  H(fine | coarse) = {h_y_given_c:.3f} bits "
-              f"(log2 of {k_fine // k_coarse} members = {math.log2(k_fine / k_coarse):.3f} for equal superclasses)")
-        check.close(h_c_given_y, 0.0, atol=1e-6, what="the superclass is a function of the class: H(coarse | fine) = 0")
+        print(
+            f"H(coarse | fine) = {h_c_given_y:.4f} bits;  H(fine | coarse) = {h_y_given_c:.3f} bits "
+            f"(log2 of {k_fine // k_coarse} members = {math.log2(k_fine / k_coarse):.3f} for equal superclasses)"
+        )
+        check.close(
+            h_c_given_y, 0.0, atol=1e-6, what="the superclass is a function of the class: H(coarse | fine) = 0"
+        )
         """
     ),
     md(

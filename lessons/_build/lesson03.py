@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nbbuild import code, header, md, parameters, setup, write
+from nbbuild import code, defaults, header, md, parameters, setup, write
 
 FILE = "03_backbones.ipynb"
 
@@ -24,17 +24,31 @@ CELLS = [
     ),
     parameters(
         """
+        # Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
         import os
 
         SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny models and data: a CPU run in seconds
         SEED = 0
-        EMBED_DIM = 48 if SMOKE else 192  # the full-mode values are exactly mtlkit's vit_tiny
-        DEPTH = 2 if SMOKE else 12
+        EMBED_DIM = None  # None: 192 in full mode, exactly mtlkit's vit_tiny (48 in smoke mode)
+        DEPTH = None  # None: 12 in full mode, as vit_tiny (2 in smoke mode)
         HEADS = 3
         PATCH = 4
-        STEM_TRAIN_SIZE = 120 if SMOKE else 1200  # shapes images for the stem experiment
-        STEM_EPOCHS = 1 if SMOKE else 3
-        BATCH_SIZE = 32 if SMOKE else 128
+        STEM_TRAIN_SIZE = None  # shapes images for the stem experiment
+        STEM_EPOCHS = None
+        BATCH_SIZE = None
+        """
+    ),
+    defaults(
+        """
+        EMBED_DIM = EMBED_DIM if EMBED_DIM is not None else (48 if SMOKE else 192)
+        DEPTH = DEPTH if DEPTH is not None else (2 if SMOKE else 12)
+        STEM_TRAIN_SIZE = STEM_TRAIN_SIZE if STEM_TRAIN_SIZE is not None else (120 if SMOKE else 1200)
+        STEM_EPOCHS = STEM_EPOCHS if STEM_EPOCHS is not None else (1 if SMOKE else 3)
+        BATCH_SIZE = BATCH_SIZE if BATCH_SIZE is not None else (32 if SMOKE else 128)
+        print(
+            f"smoke mode: {SMOKE}; EMBED_DIM={EMBED_DIM}, DEPTH={DEPTH}, STEM_TRAIN_SIZE={STEM_TRAIN_SIZE}, "
+            f"STEM_EPOCHS={STEM_EPOCHS}, BATCH_SIZE={BATCH_SIZE}"
+        )
         """
     ),
     setup(),
@@ -170,8 +184,12 @@ CELLS = [
 
 
         q, k, v = torch.randn(3, 2, HEADS, 64, EMBED_DIM // HEADS).unbind(0)
-        check.close(attention(q, k, v), F.scaled_dot_product_attention(q, k, v), atol=1e-5,
-                    what="hand-built attention matches torch's scaled_dot_product_attention")
+        check.close(
+            attention(q, k, v),
+            F.scaled_dot_product_attention(q, k, v),
+            atol=1e-5,
+            what="hand-built attention matches torch's scaled_dot_product_attention",
+        )
 
 
         class MultiHeadAttention(nn.Module):
@@ -267,8 +285,12 @@ CELLS = [
                 hand.embed.pos.copy_(embed.pos_embed)
                 for ours, theirs in zip(hand.blocks, lib.stages[1:], strict=True):
                     pairs = [
-                        (ours.norm1, theirs.norm1), (ours.attn.qkv, theirs.attn.qkv), (ours.attn.proj, theirs.attn.proj),
-                        (ours.norm2, theirs.norm2), (ours.mlp[0], theirs.mlp.fc1), (ours.mlp[2], theirs.mlp.fc2),
+                        (ours.norm1, theirs.norm1),
+                        (ours.attn.qkv, theirs.attn.qkv),
+                        (ours.attn.proj, theirs.attn.proj),
+                        (ours.norm2, theirs.norm2),
+                        (ours.mlp[0], theirs.mlp.fc1),
+                        (ours.mlp[2], theirs.mlp.fc2),
                     ]
                     for a, b in pairs:
                         a.weight.copy_(b.weight)
@@ -277,7 +299,9 @@ CELLS = [
                 hand.norm.bias.copy_(lib.pool.norm.bias)
 
 
-        lib_vit = create("vit_tiny", embed_dim=EMBED_DIM, depth=DEPTH, num_heads=HEADS, patch_size=PATCH, drop_path_rate=0.0)
+        lib_vit = create(
+            "vit_tiny", embed_dim=EMBED_DIM, depth=DEPTH, num_heads=HEADS, patch_size=PATCH, drop_path_rate=0.0
+        )
         n_lib, n_hand = (sum(p.numel() for p in m.parameters()) for m in (lib_vit, hand_vit))
         check.equal(n_hand, n_lib, f"same number of parameters ({n_lib:,})")
 
@@ -290,7 +314,9 @@ CELLS = [
             for i, (block, stage) in enumerate(zip(hand_vit.blocks, lib_vit.stages[1:], strict=True), start=1):
                 ours, theirs = block(ours), stage(theirs)
                 check.close(ours, theirs, atol=1e-5, what=f"stage {i}: transformer block")
-            check.close(hand_vit(x), lib_vit(x), atol=1e-5, what="hand-built ViT matches mtlkit's vit_tiny (features)")
+            check.close(
+                hand_vit(x), lib_vit(x), atol=1e-5, what="hand-built ViT matches mtlkit's vit_tiny (features)"
+            )
         """
     ),
     md(
@@ -310,8 +336,10 @@ CELLS = [
         flops_formula = L * (24 * N * D * D + 4 * N * N * D) + 2 * N * (3 * PATCH * PATCH) * D
         check.equal(n_lib, params_formula, "ViT parameters = L(12D^2 + 13D) + embedding + position + final norm")
         check.equal(count_flops(lib_vit), flops_formula, "ViT FLOPs = L(24ND^2 + 4N^2 D) + patch embedding")
-        print(f"D={D}, L={L}, N={N}: {params_formula:,} parameters, {flops_formula / 1e6:,.1f} MFLOPs per image; "
-              f"attention's share of the FLOPs: {L * 4 * N * N * D / flops_formula:.1%}")
+        print(
+            f"D={D}, L={L}, N={N}: {params_formula:,} parameters, {flops_formula / 1e6:,.1f} MFLOPs per image; "
+            f"attention's share of the FLOPs: {L * 4 * N * N * D / flops_formula:.1%}"
+        )
         """
     ),
     md(
@@ -336,11 +364,16 @@ CELLS = [
                 super().__init__()
                 c_out = width * expansion
                 self.conv1, self.bn1 = nn.Conv2d(c_in, width, 1, bias=False), nn.BatchNorm2d(width)
-                self.conv2, self.bn2 = nn.Conv2d(width, width, 3, stride, padding=1, bias=False), nn.BatchNorm2d(width)
+                self.conv2, self.bn2 = (
+                    nn.Conv2d(width, width, 3, stride, padding=1, bias=False),
+                    nn.BatchNorm2d(width),
+                )
                 self.conv3, self.bn3 = nn.Conv2d(width, c_out, 1, bias=False), nn.BatchNorm2d(c_out)
                 self.shortcut = nn.Identity()
                 if stride != 1 or c_in != c_out:
-                    self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+                    self.shortcut = nn.Sequential(
+                        nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out)
+                    )
 
             def forward(self, x):
                 out = F.relu(self.bn1(self.conv1(x)))
@@ -431,7 +464,9 @@ CELLS = [
         total = sum(p.numel() for p in net.parameters())
         in_layer4 = sum(p.numel() for p in layer4.parameters())
         print(f"{dead:,} of ResNet-152's {total:,} parameters ({dead / total:.1%}) can never affect a 32x32 input;")
-        print(f"layer4 holds {in_layer4:,} parameters ({in_layer4 / total:.0%}) and sees one position, no spatial layout.")
+        print(
+            f"layer4 holds {in_layer4:,} parameters ({in_layer4 / total:.0%}) and sees one position, no spatial layout."
+        )
         """
     ),
     md(
@@ -452,7 +487,9 @@ CELLS = [
         for stem in ("cifar", "imagenet"):
             torch.manual_seed(SEED)
             model = SingleTask(create("resnet18", stem=stem), "fine", train.tasks["fine"])
-            history = fit(model, train, val, epochs=STEM_EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED, progress=False)
+            history = fit(
+                model, train, val, epochs=STEM_EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED, progress=False
+            )
             stem_acc[stem] = evaluate(model, test)["fine"]["acc"]
             seconds = sum(r["seconds"] for r in history.epochs)
             print(f"resnet18, {stem:>8} stem: test accuracy {stem_acc[stem]:.1%} ({seconds:.1f} s of training)")
@@ -508,7 +545,11 @@ CELLS = [
         plt.show()
         ratio = table["resnet152 (cifar)"][1] / table["resnet152 (imagenet)"][1]
         print(f"ResNet-152: nearly the same parameter count, {ratio:.0f}x the FLOPs with the CIFAR stem.")
-        check.equal(table["resnet152 (cifar)"][0] - table["resnet152 (imagenet)"][0], 3 * 64 * 9 - 3 * 64 * 49, "the stems differ only in the first conv (3x3 vs 7x7)")
+        check.equal(
+            table["resnet152 (cifar)"][0] - table["resnet152 (imagenet)"][0],
+            3 * 64 * 9 - 3 * 64 * 49,
+            "the stems differ only in the first conv (3x3 vs 7x7)",
+        )
         """
     ),
     md(

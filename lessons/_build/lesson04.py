@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nbbuild import code, header, md, parameters, setup, write
+from nbbuild import code, defaults, header, md, parameters, setup, write
 
 FILE = "04_sharing_architectures.ipynb"
 
@@ -32,21 +32,39 @@ CELLS = [
     ),
     parameters(
         """
+        # Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
         import os
 
         SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny data, few epochs: a CPU run in seconds
         SEED = 0
-        TRAIN_SIZE = 480 if SMOKE else 4000  # images in the shapes train pool (90% train, 10% validation)
-        EPOCHS = 2 if SMOKE else 8
-        BATCH_SIZE = 64 if SMOKE else 128
+        TRAIN_SIZE = None  # images in the shapes train pool (90% train, 10% validation)
+        EPOCHS = None
+        BATCH_SIZE = None
         LR = 2e-3
         # The convolutional backbone we train: a tiny CNN on a CPU; "resnet18" (the study's family, with
         # CONV_KWARGS = {}) if you have a GPU and a few minutes.
         CONV = "tiny_cnn"
-        CONV_KWARGS = {"width": 8 if SMOKE else 16}
-        VIT_KWARGS = {"embed_dim": 32 if SMOKE else 64, "depth": 2 if SMOKE else 4, "num_heads": 2, "drop_path_rate": 0.0}
+        CONV_KWARGS = None  # None: the tiny CNN's width for the mode
+        VIT_KWARGS = None  # None: a small ViT for the mode (embed_dim, depth, num_heads, drop_path_rate)
         COUPLING = 1e-3  # soft sharing: strength of the L2 pull between the columns
         ALPHA_LR_MULT = 10.0  # cross-stitch alphas learn 10x faster than the columns (AdamW)
+        """
+    ),
+    defaults(
+        """
+        TRAIN_SIZE = TRAIN_SIZE if TRAIN_SIZE is not None else (480 if SMOKE else 4000)
+        EPOCHS = EPOCHS if EPOCHS is not None else (2 if SMOKE else 8)
+        BATCH_SIZE = BATCH_SIZE if BATCH_SIZE is not None else (64 if SMOKE else 128)
+        CONV_KWARGS = CONV_KWARGS if CONV_KWARGS is not None else {"width": 8 if SMOKE else 16}
+        VIT_KWARGS = (
+            VIT_KWARGS
+            if VIT_KWARGS is not None
+            else {"embed_dim": 32 if SMOKE else 64, "depth": 2 if SMOKE else 4, "num_heads": 2, "drop_path_rate": 0.0}
+        )
+        print(
+            f"smoke mode: {SMOKE}; TRAIN_SIZE={TRAIN_SIZE}, EPOCHS={EPOCHS}, BATCH_SIZE={BATCH_SIZE}, "
+            f"CONV_KWARGS={CONV_KWARGS}, VIT_KWARGS={VIT_KWARGS}"
+        )
         """
     ),
     setup(),
@@ -121,7 +139,13 @@ CELLS = [
             return coupling * total
 
 
-        check.close(soft_penalty(soft, COUPLING), soft.regularizer(), atol=1e-9, rtol=1e-5, what="hand-computed penalty = SoftSharing.regularizer()")
+        check.close(
+            soft_penalty(soft, COUPLING),
+            soft.regularizer(),
+            atol=1e-9,
+            rtol=1e-5,
+            what="hand-computed penalty = SoftSharing.regularizer()",
+        )
         """
     ),
     md(
@@ -163,7 +187,12 @@ CELLS = [
                 unit.alpha.copy_(torch.randn(2, 2, 6))  # any alphas, not just the initial ones
             xs = [torch.randn(shape), torch.randn(shape)]
             for task, (ours, theirs) in enumerate(zip(cross_stitch(xs, unit.alpha), unit(xs), strict=True)):
-                check.close(ours, theirs, atol=1e-6, what=f"hand-built unit = CrossStitchUnit on {len(shape)}-d input, column {task}")
+                check.close(
+                    ours,
+                    theirs,
+                    atol=1e-6,
+                    what=f"hand-built unit = CrossStitchUnit on {len(shape)}-d input, column {task}",
+                )
 
         init = CrossStitchUnit(num_tasks=2, channels=3).alpha
         print("initial alpha[:, :, channel 0]:\\n", init[:, :, 0].detach())
@@ -186,7 +215,9 @@ CELLS = [
         column = stitched.columns["fine"]
         with torch.no_grad():
             alone = stitched.heads["fine"](stitched.trunks["fine"](column(x)))
-            check.close(stitched(x)["fine"], alone, atol=1e-5, what="alpha = I: the fine column ignores the coarse one")
+            check.close(
+                stitched(x)["fine"], alone, atol=1e-5, what="alpha = I: the fine column ignores the coarse one"
+            )
         """
     ),
     md(
@@ -209,6 +240,7 @@ CELLS = [
 
         counts = {}
         for name, kwargs in {"tiny_cnn": CONV_KWARGS, "resnet18": {}, "vit_tiny": {}}.items():
+
             def make(name=name, kwargs=kwargs):
                 return create(name, **kwargs)
 
@@ -235,7 +267,9 @@ CELLS = [
         ax.legend()
         plt.show()
         for name, c in counts.items():
-            print(f"{name:>9}: cross-stitch / hard = {c['cross-stitch'] / c['hard']:.2f}x; the alphas are {c['alphas'] / c['cross-stitch']:.4%} of it")
+            print(
+                f"{name:>9}: cross-stitch / hard = {c['cross-stitch'] / c['hard']:.2f}x; the alphas are {c['alphas'] / c['cross-stitch']:.4%} of it"
+            )
         """
     ),
     md(
@@ -261,7 +295,17 @@ CELLS = [
 
 
         def train_and_test(model, callback=None):
-            fit(model, train, val, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED, progress=False, callback=callback)
+            fit(
+                model,
+                train,
+                val,
+                epochs=EPOCHS,
+                batch_size=BATCH_SIZE,
+                lr=LR,
+                seed=SEED,
+                progress=False,
+                callback=callback,
+            )
             return evaluate(model, test)
 
 
@@ -320,7 +364,10 @@ CELLS = [
             axes[0].plot(depth, [o for _, o in final], style, alpha=0.5, label=f"{name}: other")
             for unit in range(len(final)):
                 axes[1 if "CNN" in name else 2].plot(
-                    range(len(log)), [self_and_other(epoch_alphas[unit])[1] for epoch_alphas in log], "o-", label=f"unit {unit + 1}"
+                    range(len(log)),
+                    [self_and_other(epoch_alphas[unit])[1] for epoch_alphas in log],
+                    "o-",
+                    label=f"unit {unit + 1}",
                 )
         axes[0].set_xlabel("unit (stage) depth")
         axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -399,8 +446,11 @@ CELLS = [
             def __init__(self, channels):
                 super().__init__()
                 self.mask = nn.Sequential(
-                    nn.Conv2d(channels, channels, 1), nn.BatchNorm2d(channels), nn.ReLU(),
-                    nn.Conv2d(channels, channels, 1), nn.Sigmoid(),
+                    nn.Conv2d(channels, channels, 1),
+                    nn.BatchNorm2d(channels),
+                    nn.ReLU(),
+                    nn.Conv2d(channels, channels, 1),
+                    nn.Sigmoid(),
                 )
 
             def forward(self, shared):
@@ -413,7 +463,10 @@ CELLS = [
         attended = {task: module(shared) for task, module in attention.items()}
         for task, feature in attended.items():
             check.shape(feature, tuple(shared.shape), f"{task}-attended features")
-        check.true(bool((attended["fine"].abs() <= shared.abs() + 1e-6).all()), "the mask only scales features down (sigmoid in [0, 1])")
+        check.true(
+            bool((attended["fine"].abs() <= shared.abs() + 1e-6).all()),
+            "the mask only scales features down (sigmoid in [0, 1])",
+        )
         stage_params = sum(p.numel() for p in backbone.stages[0].parameters())
         attention_params = sum(p.numel() for p in attention["fine"].parameters())
         print(f"stage 1: {stage_params:,} parameters; one task's attention module: {attention_params:,}")

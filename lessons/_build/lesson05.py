@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nbbuild import code, header, md, parameters, setup, write
+from nbbuild import code, defaults, header, md, parameters, setup, write
 
 FILE = "05_balancing_tasks.ipynb"
 
@@ -34,18 +34,32 @@ CELLS = [
     ),
     parameters(
         """
+        # Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
         import os
 
         SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny data, few epochs: a CPU run in seconds
         SEED = 0
-        WIDTH = 8 if SMOKE else 16  # channels of the tiny CNN's first block
-        TRAIN_SIZE = 480 if SMOKE else 4000  # images in the shapes train pool (90% train, 10% validation)
-        EPOCHS = 3 if SMOKE else 10  # DWA needs three epochs before its weights move
-        BATCH_SIZE = 64 if SMOKE else 128
+        WIDTH = None  # channels of the tiny CNN's first block
+        TRAIN_SIZE = None  # images in the shapes train pool (90% train, 10% validation)
+        EPOCHS = None  # DWA needs three epochs before its weights move
+        BATCH_SIZE = None
         LR = 2e-3
-        GAMMAS = [0.2, 0.8] if SMOKE else [0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0]  # the static grid
+        GAMMAS = None  # the static grid of gamma values
         TEMPERATURE = 2.0  # DWA
         GRADNORM_ALPHA = 1.5  # GradNorm
+        """
+    ),
+    defaults(
+        """
+        WIDTH = WIDTH if WIDTH is not None else (8 if SMOKE else 16)
+        TRAIN_SIZE = TRAIN_SIZE if TRAIN_SIZE is not None else (480 if SMOKE else 4000)
+        EPOCHS = EPOCHS if EPOCHS is not None else (3 if SMOKE else 10)
+        BATCH_SIZE = BATCH_SIZE if BATCH_SIZE is not None else (64 if SMOKE else 128)
+        GAMMAS = GAMMAS if GAMMAS is not None else ([0.2, 0.8] if SMOKE else [0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0])
+        print(
+            f"smoke mode: {SMOKE}; WIDTH={WIDTH}, TRAIN_SIZE={TRAIN_SIZE}, EPOCHS={EPOCHS}, BATCH_SIZE={BATCH_SIZE}, "
+            f"GAMMAS={GAMMAS}"
+        )
         """
     ),
     setup(),
@@ -84,7 +98,17 @@ CELLS = [
         def train_with(weighting, epochs=EPOCHS):
             \"\"\"Train a fresh model with `weighting`; return fit's History (selected on validation).\"\"\"
             model = new_model()
-            return fit(model, train, val, weighting=weighting, epochs=epochs, batch_size=BATCH_SIZE, lr=LR, seed=SEED, progress=False)
+            return fit(
+                model,
+                train,
+                val,
+                weighting=weighting,
+                epochs=epochs,
+                batch_size=BATCH_SIZE,
+                lr=LR,
+                seed=SEED,
+                progress=False,
+            )
         """
     ),
     md(
@@ -110,8 +134,10 @@ CELLS = [
                 (grad,) = torch.autograd.grad(loss, [layer], retain_graph=True)
                 norms[task].append(grad.norm().item())
         for task in tasks:
-            print(f"{task:>6}: initial loss ~ log {tasks[task]} = {math.log(tasks[task]):.2f}; "
-                  f"gradient norm at the last shared layer {sum(norms[task]) / len(norms[task]):.4f}")
+            print(
+                f"{task:>6}: initial loss ~ log {tasks[task]} = {math.log(tasks[task]):.2f}; "
+                f"gradient norm at the last shared layer {sum(norms[task]) / len(norms[task]):.4f}"
+            )
         ratio = sum(norms["fine"]) / sum(norms["coarse"])
         print(f"fine / coarse gradient norm: {ratio:.2f}")
         """
@@ -138,7 +164,11 @@ CELLS = [
         for gamma in GAMMAS:
             history = train_with(create("static", tasks, gamma=gamma))
             grid[gamma] = history.best["val"]
-            check.close(history.weight_series("fine"), [gamma] * EPOCHS, what=f"gamma={gamma}: fine weight is gamma every epoch")
+            check.close(
+                history.weight_series("fine"),
+                [gamma] * EPOCHS,
+                what=f"gamma={gamma}: fine weight is gamma every epoch",
+            )
 
         fig, ax = plt.subplots(figsize=(6, 3.5))
         for task in tasks:
@@ -201,7 +231,12 @@ CELLS = [
         (g_ours,) = torch.autograd.grad(ours, [hand.s])
         (g_theirs,) = torch.autograd.grad(theirs, [lib.log_vars])
         check.close(g_ours, g_theirs, atol=1e-6, what="same gradient with respect to s")
-        check.close(list(hand.weights().values()), list(lib.weights.values()), atol=1e-6, what="same effective weights 0.5 exp(-s)")
+        check.close(
+            list(hand.weights().values()),
+            list(lib.weights.values()),
+            atol=1e-6,
+            what="same effective weights 0.5 exp(-s)",
+        )
         """
     ),
     code(
@@ -216,7 +251,9 @@ CELLS = [
             learner(fixed).backward()
             opt.step()
             path.append(list(learner.weights().values()))
-        check.close(learner.s.detach(), torch.log(torch.stack(list(fixed.values()))), atol=1e-2, what="s converges to log L")
+        check.close(
+            learner.s.detach(), torch.log(torch.stack(list(fixed.values()))), atol=1e-2, what="s converges to log L"
+        )
 
         fig, ax = plt.subplots(figsize=(6, 3.2))
         for i, task in enumerate(tasks):
@@ -264,12 +301,22 @@ CELLS = [
         epoch_losses = [{task: r["train"][task]["loss"] for task in tasks} for r in dwa_history.epochs]
         hand_weights = dwa_weights(epoch_losses, TEMPERATURE)
         for task in tasks:
-            check.close([w[task] for w in hand_weights], dwa_history.weight_series(task), atol=1e-6, what=f"hand-built DWA = mtlkit's DWA during training ({task})")
+            check.close(
+                [w[task] for w in hand_weights],
+                dwa_history.weight_series(task),
+                atol=1e-6,
+                what=f"hand-built DWA = mtlkit's DWA during training ({task})",
+            )
 
         replay = DWA(tasks, temperature=TEMPERATURE)  # the same losses, fed by hand
         for t, losses_t in enumerate(epoch_losses[:-1]):
             replay.epoch_end(losses_t)
-            check.close(list(replay.weights.values()), list(hand_weights[t + 1].values()), atol=1e-9, what=f"DWA.epoch_end after epoch {t + 1}")
+            check.close(
+                list(replay.weights.values()),
+                list(hand_weights[t + 1].values()),
+                atol=1e-9,
+                what=f"DWA.epoch_end after epoch {t + 1}",
+            )
         """
     ),
     md(
@@ -307,20 +354,34 @@ CELLS = [
 
 
         hand_projected = torch.stack([project(g[0], g[1]), project(g[1], g[0])])
-        check.close(hand_projected, project_conflicting(g, [[1], [0]]), atol=1e-6, what="hand-built projection = mtlkit's project_conflicting")
+        check.close(
+            hand_projected,
+            project_conflicting(g, [[1], [0]]),
+            atol=1e-6,
+            what="hand-built projection = mtlkit's project_conflicting",
+        )
         check.close(hand_projected[0] @ g[1], 0.0, atol=1e-6, what="projected g_fine is orthogonal to g_coarse")
 
         fig, ax = plt.subplots(figsize=(5, 4))
         for vec, color, label in [
-            (g[0], "tab:blue", "g_fine"), (g[1], "tab:orange", "g_coarse"),
-            (hand_projected[0], "tab:blue", "g_fine projected"), (hand_projected[1], "tab:orange", "g_coarse projected"),
+            (g[0], "tab:blue", "g_fine"),
+            (g[1], "tab:orange", "g_coarse"),
+            (hand_projected[0], "tab:blue", "g_fine projected"),
+            (hand_projected[1], "tab:orange", "g_coarse projected"),
         ]:
             dashed = "projected" in label
-            ax.annotate("", xy=vec.tolist(), xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": color, "ls": "--" if dashed else "-", "lw": 2})
+            ax.annotate(
+                "",
+                xy=vec.tolist(),
+                xytext=(0, 0),
+                arrowprops={"arrowstyle": "->", "color": color, "ls": "--" if dashed else "-", "lw": 2},
+            )
             ax.text(*(vec * 1.05).tolist(), label, color=color, fontsize=8)
         plain, surgery = g.sum(0), hand_projected.sum(0)
         ax.annotate("", xy=plain.tolist(), xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "gray", "lw": 2})
-        ax.annotate("", xy=surgery.tolist(), xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "black", "lw": 2})
+        ax.annotate(
+            "", xy=surgery.tolist(), xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "black", "lw": 2}
+        )
         ax.text(*plain.tolist(), " plain sum", color="gray", fontsize=8)
         ax.text(*surgery.tolist(), " PCGrad sum", fontsize=8)
         ax.set_xlim(-1.2, 1.4)
@@ -371,12 +432,24 @@ CELLS = [
         for name, history in histories.items():
             weights = ", ".join(f"{history.weight_series(t)[-1]:.2f}" for t in tasks)
             best = history.best
-            print(f"{name:>12} | {weights:<21} | {best['epoch']:>14} | {best['val']['fine']['acc']:8.1%} | {best['val']['coarse']['acc']:10.1%}")
+            print(
+                f"{name:>12} | {weights:<21} | {best['epoch']:>14} | {best['val']['fine']['acc']:8.1%} | {best['val']['coarse']['acc']:10.1%}"
+            )
 
         gradnorm = histories["gradnorm"]
-        check.close([sum(gradnorm.weight_series(t)[e] for t in tasks) for e in range(EPOCHS)], [2.0] * EPOCHS, atol=1e-4, what="GradNorm weights sum to K = 2")
+        check.close(
+            [sum(gradnorm.weight_series(t)[e] for t in tasks) for e in range(EPOCHS)],
+            [2.0] * EPOCHS,
+            atol=1e-4,
+            what="GradNorm weights sum to K = 2",
+        )
         dwa_losses = [{task: r["train"][task]["loss"] for task in tasks} for r in histories["dwa"].epochs]
-        check.close([w["fine"] for w in dwa_weights(dwa_losses, TEMPERATURE)], histories["dwa"].weight_series("fine"), atol=1e-6, what="create('dwa', ...) follows the DWA formula too")
+        check.close(
+            [w["fine"] for w in dwa_weights(dwa_losses, TEMPERATURE)],
+            histories["dwa"].weight_series("fine"),
+            atol=1e-6,
+            what="create('dwa', ...) follows the DWA formula too",
+        )
         """
     ),
     md(
@@ -402,11 +475,15 @@ CELLS = [
         logits = torch.randn(256, K, requires_grad=True)
         target = torch.randint(0, K, (256,))
         ce = nn.functional.cross_entropy(logits, target)
-        bce = nn.functional.binary_cross_entropy(torch.softmax(logits, dim=1), nn.functional.one_hot(target, K).float())
+        bce = nn.functional.binary_cross_entropy(
+            torch.softmax(logits, dim=1), nn.functional.one_hot(target, K).float()
+        )
         (g_ce,) = torch.autograd.grad(ce, [logits])
         (g_bce,) = torch.autograd.grad(bce, [logits])
         implicit = (g_bce.norm() / g_ce.norm()).item()
-        print(f"gradient norm, BCE-on-softmax (mean over {K} outputs) / softmax cross-entropy: {implicit:.3f} (1/K = {1 / K:.3f})")
+        print(
+            f"gradient norm, BCE-on-softmax (mean over {K} outputs) / softmax cross-entropy: {implicit:.3f} (1/K = {1 / K:.3f})"
+        )
         check.between(implicit, 0.0, 0.5, "BCE averaged over 20 outputs acts as a small implicit task weight")
         """
     ),
@@ -437,7 +514,9 @@ CELLS = [
         explorer.method.value = "static"
         explorer.gamma.value = 0.3
         explored = explorer.run()  # what clicking Run does
-        check.close(explored.weight_series("fine"), [0.3] * EPOCHS, what="explorer: static gamma=0.3 -> fine weight 0.3")
+        check.close(
+            explored.weight_series("fine"), [0.3] * EPOCHS, what="explorer: static gamma=0.3 -> fine weight 0.3"
+        )
         check.close(explored.weight_series("coarse"), [0.7] * EPOCHS, what="explorer: coarse weight 0.7")
         """
     ),
@@ -487,7 +566,12 @@ CELLS = [
         """
         my_sum = torch.tensor([0.5, 1.5])  # g1' = (0.5, 0.5), g2' = (0, 1)
         g12 = torch.tensor([[1.0, 0.0], [-1.0, 1.0]])
-        check.close(project_conflicting(g12, [[1], [0]]).sum(0), my_sum, atol=1e-6, what="PCGrad update for g1=(1,0), g2=(-1,1)")
+        check.close(
+            project_conflicting(g12, [[1], [0]]).sum(0),
+            my_sum,
+            atol=1e-6,
+            what="PCGrad update for g1=(1,0), g2=(-1,1)",
+        )
         """
     ),
     md(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nbbuild import code, header, md, parameters, setup, write
+from nbbuild import code, defaults, header, md, parameters, setup, write
 
 FILE = "06_evaluating_honestly.ipynb"
 
@@ -34,15 +34,29 @@ CELLS = [
     ),
     parameters(
         """
+        # Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
         import os
 
         SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny data, few epochs: a CPU run in seconds
-        SEEDS = [0, 1, 2] if SMOKE else [0, 1, 2, 3, 4]
-        WIDTH = 8 if SMOKE else 16  # channels of the tiny CNN's first block
-        TRAIN_SIZE = 480 if SMOKE else 4000  # shapes train pool (90% train, 10% validation); test: as many
-        EPOCHS = 3 if SMOKE else 10
-        BATCH_SIZE = 64 if SMOKE else 128
+        SEEDS = None  # None: three seeds in smoke mode, five in full mode
+        WIDTH = None  # channels of the tiny CNN's first block
+        TRAIN_SIZE = None  # shapes train pool (90% train, 10% validation); test: as many
+        EPOCHS = None
+        BATCH_SIZE = None
         LR = 2e-3
+        """
+    ),
+    defaults(
+        """
+        SEEDS = SEEDS if SEEDS is not None else ([0, 1, 2] if SMOKE else [0, 1, 2, 3, 4])
+        WIDTH = WIDTH if WIDTH is not None else (8 if SMOKE else 16)
+        TRAIN_SIZE = TRAIN_SIZE if TRAIN_SIZE is not None else (480 if SMOKE else 4000)
+        EPOCHS = EPOCHS if EPOCHS is not None else (3 if SMOKE else 10)
+        BATCH_SIZE = BATCH_SIZE if BATCH_SIZE is not None else (64 if SMOKE else 128)
+        print(
+            f"smoke mode: {SMOKE}; SEEDS={SEEDS}, WIDTH={WIDTH}, TRAIN_SIZE={TRAIN_SIZE}, EPOCHS={EPOCHS}, "
+            f"BATCH_SIZE={BATCH_SIZE}"
+        )
         """
     ),
     setup(),
@@ -94,14 +108,29 @@ CELLS = [
             \"\"\"Train one model; return its History, per-epoch accuracies on test halves A and B, and its test result.\"\"\"
             torch.manual_seed(seed)
             model_tasks = KINDS[kind]
-            model = build("single" if len(model_tasks) == 1 else "hard", "tiny_cnn", model_tasks, backbone_kwargs={"width": WIDTH})
+            model = build(
+                "single" if len(model_tasks) == 1 else "hard",
+                "tiny_cnn",
+                model_tasks,
+                backbone_kwargs={"width": WIDTH},
+            )
             per_epoch = {"A": [], "B": []}
 
             def peek(record):  # what the study did: look at the test set after every epoch
                 per_epoch["A"].append(evaluate(model, test_a))
                 per_epoch["B"].append(evaluate(model, test_b))
 
-            history = fit(model, train, val, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=seed, progress=False, callback=peek)
+            history = fit(
+                model,
+                train,
+                val,
+                epochs=EPOCHS,
+                batch_size=BATCH_SIZE,
+                lr=LR,
+                seed=seed,
+                progress=False,
+                callback=peek,
+            )
             return {"history": history, "per_epoch": per_epoch, "test": evaluate(model, test)}
 
 
@@ -147,11 +176,18 @@ CELLS = [
 
         for name, values in bias.items():
             low, high = interval95(values)
-            print(f"{name:>30}: reported - truth = {mean(values):+.2%} (95% CI {low:+.2%} .. {high:+.2%}, {len(values)} run-tasks)")
+            print(
+                f"{name:>30}: reported - truth = {mean(values):+.2%} (95% CI {low:+.2%} .. {high:+.2%}, {len(values)} run-tasks)"
+            )
         inflation = mean(reported["study (test selection)"]) - mean(reported["honest (validation selection)"])
         print(f"test-set selection reports {inflation:+.2%} more than validation selection, on the same test images")
         check.true(
-            all(s >= h for s, h in zip(reported["study (test selection)"], reported["honest (validation selection)"], strict=True)),
+            all(
+                s >= h
+                for s, h in zip(
+                    reported["study (test selection)"], reported["honest (validation selection)"], strict=True
+                )
+            ),
             "selecting on the test set never reports less than selecting on validation (it is a maximum)",
         )
         """
@@ -166,7 +202,12 @@ CELLS = [
         ax1.plot(epochs, accuracies(r, "fine", "B"), "^--", label="test half B (untouched)")
         e_test = int(np.argmax(accuracies(r, "fine", "A"))) + 1
         ax1.axvline(e_test, color="tab:orange", ls=":", label=f"picked on test: epoch {e_test}")
-        ax1.axvline(r["history"].best_epoch, color="tab:blue", ls=":", label=f"picked on validation: epoch {r['history'].best_epoch}")
+        ax1.axvline(
+            r["history"].best_epoch,
+            color="tab:blue",
+            ls=":",
+            label=f"picked on validation: epoch {r['history'].best_epoch}",
+        )
         ax1.set_xticks(list(epochs))
         ax1.set_xlabel("epoch")
         ax1.set_ylabel("fine accuracy")
@@ -219,16 +260,30 @@ CELLS = [
             return m - half, m + half
 
 
-        acc = {(kind, task): [runs[(kind, seed)]["test"][task]["acc"] for seed in SEEDS] for kind in KINDS for task in KINDS[kind]}
+        acc = {
+            (kind, task): [runs[(kind, seed)]["test"][task]["acc"] for seed in SEEDS]
+            for kind in KINDS
+            for task in KINDS[kind]
+        }
         for key, values in acc.items():
-            check.close(t_interval(values), interval95(values), atol=1e-12, what=f"hand-built t interval = mtlkit's interval95 {key}")
+            check.close(
+                t_interval(values),
+                interval95(values),
+                atol=1e-12,
+                what=f"hand-built t interval = mtlkit's interval95 {key}",
+            )
 
-        paired = {task: [m - s for m, s in zip(acc[("MTL", task)], acc[(f"STL-{task}", task)], strict=True)] for task in tasks}
+        paired = {
+            task: [m - s for m, s in zip(acc[("MTL", task)], acc[(f"STL-{task}", task)], strict=True)]
+            for task in tasks
+        }
         for task, diffs in paired.items():
             low, high = interval95(diffs)
             verdict = "excludes 0: a difference" if low > 0 or high < 0 else "includes 0: no evidence of a difference"
-            print(f"{task:>6}: MTL - STL = {mean(diffs):+.2%}, 95% CI [{low:+.2%}, {high:+.2%}] ({verdict}); "
-                  f"single seeds range from {min(diffs):+.2%} to {max(diffs):+.2%}")
+            print(
+                f"{task:>6}: MTL - STL = {mean(diffs):+.2%}, 95% CI [{low:+.2%}, {high:+.2%}] ({verdict}); "
+                f"single seeds range from {min(diffs):+.2%} to {max(diffs):+.2%}"
+            )
 
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
         for ax, task in zip(axes, tasks, strict=True):
@@ -236,7 +291,15 @@ CELLS = [
                 values = acc[(kind, task)]
                 low, high = interval95(values)
                 ax.scatter([x] * len(values), values, color="gray", zorder=2, label="one seed" if x == 0 else None)
-                ax.errorbar([x + 0.15], [mean(values)], yerr=[[mean(values) - low], [high - mean(values)]], fmt="o", capsize=5, color="tab:red", label="mean, 95% CI" if x == 0 else None)
+                ax.errorbar(
+                    [x + 0.15],
+                    [mean(values)],
+                    yerr=[[mean(values) - low], [high - mean(values)]],
+                    fmt="o",
+                    capsize=5,
+                    color="tab:red",
+                    label="mean, 95% CI" if x == 0 else None,
+                )
             ax.set_xticks([0, 1], [f"STL-{task}", "MTL"])
             ax.set_xlim(-0.5, 1.6)
             ax.set_ylabel(f"test accuracy ({task})")
@@ -268,7 +331,12 @@ CELLS = [
         """
         # MTL: fine 62%, coarse 80%; STL: fine 60%, coarse 82%:  ((62-60)/60 + (80-82)/82) / 2
         by_hand = (0.02 / 0.60 - 0.02 / 0.82) / 2
-        check.close(delta_m({"fine": 0.62, "coarse": 0.80}, {"fine": 0.60, "coarse": 0.82}), by_hand, atol=1e-12, what="delta_m on a hand-checked example")
+        check.close(
+            delta_m({"fine": 0.62, "coarse": 0.80}, {"fine": 0.60, "coarse": 0.82}),
+            by_hand,
+            atol=1e-12,
+            what="delta_m on a hand-checked example",
+        )
         print(f"delta_m = {by_hand:+.4%}: +2 points on fine outweigh -2 points on coarse, relative to the baselines")
 
         per_seed = [
@@ -312,7 +380,12 @@ CELLS = [
                 predicted = test.coarse_of_fine[probe(images)["fine"].argmax(dim=1)]
                 hits += (predicted == labels["coarse"]).sum().item()
         by_hand = hits / len(test)
-        check.close(by_hand, evaluate(probe, test)["coarse_from_fine"]["acc"], atol=1e-6, what="hand-computed coarse-from-fine = evaluate()'s")
+        check.close(
+            by_hand,
+            evaluate(probe, test)["coarse_from_fine"]["acc"],
+            atol=1e-6,
+            what="hand-computed coarse-from-fine = evaluate()'s",
+        )
 
         fig, ax = plt.subplots(figsize=(7, 3.4))
         for x, (name, values) in enumerate(coarse.items()):
@@ -366,10 +439,17 @@ CELLS = [
         z = torch.randn(512, K, requires_grad=True)
         y = torch.randint(0, K, (512,))
         (g_ce,) = torch.autograd.grad(nn.functional.cross_entropy(z, y, reduction="sum"), [z])
-        check.close(g_ce, torch.softmax(z, -1).detach() - nn.functional.one_hot(y, K), atol=1e-6, what="softmax CE gradient = p - y")
+        check.close(
+            g_ce,
+            torch.softmax(z, -1).detach() - nn.functional.one_hot(y, K),
+            atol=1e-6,
+            what="softmax CE gradient = p - y",
+        )
         (g_bce,) = torch.autograd.grad(bce_on_softmax(z, y) * len(y), [z])
-        print(f"mean gradient norm per example: CE {g_ce.norm(dim=1).mean():.3f}, BCE-on-softmax {g_bce.norm(dim=1).mean():.4f} "
-              f"(ratio {(g_bce.norm(dim=1).mean() / g_ce.norm(dim=1).mean()).item():.3f}, 1/K = {1 / K:.3f})")
+        print(
+            f"mean gradient norm per example: CE {g_ce.norm(dim=1).mean():.3f}, BCE-on-softmax {g_bce.norm(dim=1).mean():.4f} "
+            f"(ratio {(g_bce.norm(dim=1).mean() / g_ce.norm(dim=1).mean()).item():.3f}, 1/K = {1 / K:.3f})"
+        )
 
         # 2. the push on the correct logit as its probability grows (the other logits at 0)
         p_true, push_ce, push_bce = [], [], []
@@ -446,7 +526,12 @@ CELLS = [
         print(f"over all unequal pairs the 'MTL effect' ranges from {gap.min():+.2%} to {gap.max():+.2%}")
         for seed in SEEDS:  # the curve at fit's selected epoch is the model we tested (up to one image)
             r = runs[("MTL", seed)]
-            check.close(full_test_curve("MTL", "fine", seed)[r["history"].best_epoch - 1], r["test"]["fine"]["acc"], atol=1 / len(test) + 1e-9, what=f"seed {seed}: per-epoch curve matches the final test accuracy")
+            check.close(
+                full_test_curve("MTL", "fine", seed)[r["history"].best_epoch - 1],
+                r["test"]["fine"]["acc"],
+                atol=1 / len(test) + 1e-9,
+                what=f"seed {seed}: per-epoch curve matches the final test accuracy",
+            )
         """
     ),
     md(
@@ -487,7 +572,12 @@ CELLS = [
     code(
         """
         my_delta = -(1.0 - 1.25) / 1.25
-        check.close(delta_m({"fine": 1.0}, {"fine": 1.25}, lower_is_better={"fine"}), my_delta, atol=1e-12, what="delta_m of a loss")
+        check.close(
+            delta_m({"fine": 1.0}, {"fine": 1.25}, lower_is_better={"fine"}),
+            my_delta,
+            atol=1e-12,
+            what="delta_m of a loss",
+        )
         check.true(my_delta > 0, "a lower loss is an improvement: delta_m > 0")
         """
     ),
@@ -502,7 +592,12 @@ CELLS = [
         my_binary_accuracy = 99 / 100
         no = torch.zeros(10, 100)
         truth = nn.functional.one_hot(torch.arange(10), 100).float()
-        check.close(((no > 0.5).float() == truth).float().mean(), my_binary_accuracy, atol=1e-6, what="binary accuracy of 'no to all 100'")
+        check.close(
+            ((no > 0.5).float() == truth).float().mean(),
+            my_binary_accuracy,
+            atol=1e-6,
+            what="binary accuracy of 'no to all 100'",
+        )
         """
     ),
     md(

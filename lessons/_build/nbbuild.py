@@ -7,8 +7,15 @@ Each ``lessonNN.py`` next to this file lists its cells with :func:`md` and :func
     python lessons/_build/lesson03.py           # one lesson
 
 Conventions (checked by tests/lessons/test_notebooks.py): a markdown title cell with the Colab badge,
-learning goals and an estimated time; the first code cell tagged ``parameters`` (papermill) reading
-``MTLKIT_SMOKE``; then an idempotent setup cell that installs mtlkit only in Colab; outputs stripped.
+learning goals and an estimated time; the first code cell tagged ``parameters`` (papermill) holding only
+raw values: ``SMOKE`` read from ``MTLKIT_SMOKE``, and every size or epoch knob ``None`` ("the value for
+the mode"); the next cell (:func:`defaults`) fills those ``None`` from ``SMOKE``. papermill injects its
+``-p`` values between the two, so ``-p SMOKE True`` gives smoke mode and ``-p EPOCHS 3`` sets one knob.
+Then an idempotent setup cell that installs mtlkit only in Colab; outputs stripped.
+
+The build is deterministic and runs no formatter: a notebook is a function of its source alone (the tests
+rebuild every lesson and compare it with the committed notebook). Code in the sources is kept exactly as
+``ruff format`` writes it, which CI checks on the notebooks; :func:`write` warns when a cell is not.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -35,7 +43,9 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules and importlib.util.find_spec("mtlkit") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+{REPO_URL}"], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "git+{REPO_URL}"], check=True
+    )
 """
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -71,6 +81,21 @@ def parameters(text: str) -> nbformat.NotebookNode:
     return code(text, tags=("parameters",))
 
 
+DEFAULTS_COMMENT = (
+    "# Resolve defaults for the chosen mode: each parameter left at None gets its mode's value."
+)
+
+
+def defaults(text: str) -> nbformat.NotebookNode:
+    """The cell right after ``parameters``: it fills every parameter left at ``None`` from ``SMOKE``.
+
+    papermill injects ``-p`` values in a new cell *after* the parameters cell, so anything derived from
+    ``SMOKE`` must be derived here, one line per knob:
+    ``EPOCHS = EPOCHS if EPOCHS is not None else (1 if SMOKE else 6)``.
+    """
+    return code(DEFAULTS_COMMENT + "\n" + textwrap.dedent(text).strip())
+
+
 def setup() -> nbformat.NotebookNode:
     """The idempotent Colab setup cell."""
     return code(SETUP)
@@ -89,15 +114,28 @@ def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def _ruff_format(path: Path) -> None:
-    """Format the notebook's code cells as CI checks them (``ruff format --check``), when ruff is here."""
+def unformatted_cells(path: Path) -> list[int] | None:
+    """Indices of the code cells that ``ruff format`` would change; ``None`` when ruff is not installed.
+
+    The build itself never runs ruff, so a notebook depends only on its source (the tests rebuild every
+    lesson and compare); the sources are kept ruff-formatted instead, and this tells the author where not.
+    """
     ruff = shutil.which("ruff") or shutil.which("ruff", path=str(Path(sys.executable).parent))
-    if ruff:
-        subprocess.run([ruff, "format", "--quiet", str(path)], check=True)
+    if ruff is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / path.name
+        shutil.copy(path, copy)
+        config = LESSONS.parent / "pyproject.toml"  # the copy lives outside the repo: name the config
+        subprocess.run(
+            [ruff, "format", "--quiet", "--no-cache", "--config", str(config), str(copy)], check=True
+        )
+        before, after = (nbformat.read(p, as_version=4).cells for p in (path, copy))
+    return [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a.source != b.source]
 
 
-def write(file: str, cells: list[nbformat.NotebookNode]) -> Path:
-    """Write ``lessons/<file>`` (stripped, ruff-formatted) and return its path."""
+def build(file: str, cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
+    """The notebook for ``lessons/<file>``: stable cell ids, kernelspec, stripped outputs (no I/O)."""
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
@@ -105,8 +143,15 @@ def write(file: str, cells: list[nbformat.NotebookNode]) -> Path:
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{Path(file).stem[:2]}-{i:02d}"  # stable ids: rebuilding gives a clean diff
     nbformat.validate(nb)
+    return strip(nb)
+
+
+def write(file: str, cells: list[nbformat.NotebookNode]) -> Path:
+    """Write ``lessons/<file>``, warn about code that ruff would reformat, and return the path."""
     path = LESSONS / file
-    nbformat.write(strip(nb), path)
-    _ruff_format(path)
+    nbformat.write(build(file, cells), path)
     print(f"wrote {path.relative_to(LESSONS.parent)} ({len(cells)} cells)")
+    unformatted = unformatted_cells(path)
+    if unformatted:
+        print(f"  warning: `ruff format` would change cells {unformatted}: reformat them in the source")
     return path

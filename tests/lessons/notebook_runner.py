@@ -4,7 +4,7 @@ The kernel is this interpreter (a kernelspec written to a temporary folder point
 so the notebook sees exactly the mtlkit under test. It runs in a temporary copy of the lessons folder,
 so nothing is written into the repository. After the last cell, optional *probe* code runs in the same
 kernel: tests use it to inspect the notebook's namespace (e.g. compare a hand-built model again) and to
-drive its widgets headless.
+drive its widgets headless. Parameters can be injected exactly as papermill does (:func:`inject_parameters`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LESSONS = sorted((REPO / "lessons").glob("[0-9]*.ipynb"))
@@ -25,6 +26,43 @@ SECONDS: dict[str, tuple[float, float]] = {}  # notebook -> (wall time, budget),
 KERNEL_NAME = "mtlkit-pytest"
 CELL_TIMEOUT_S = 120
 PROBE_MARKER = "@@probe@@"
+# Lessons whose conventions are still being brought in line (their convention tests are xfail, not strict).
+BEING_ALIGNED = {"07": "lesson 07 is being aligned"}
+
+
+def lesson_cases(paths: list[Path] = LESSONS) -> list:
+    """``paths`` as pytest params named by stem; lessons in ``BEING_ALIGNED`` are marked xfail."""
+    return [
+        pytest.param(
+            p,
+            id=p.stem,
+            marks=[pytest.mark.xfail(reason=BEING_ALIGNED[p.name[:2]])]
+            if p.name[:2] in BEING_ALIGNED
+            else [],
+        )
+        for p in paths
+    ]
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def inject_parameters(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookNode:
+    """What ``papermill -p NAME VALUE`` does to ``nb`` (in place): a code cell tagged
+    ``injected-parameters`` holding ``# Parameters`` and one ``NAME = repr(VALUE)`` line each, right after
+    the first cell tagged ``parameters`` (papermill.parameterize.parameterize_notebook, Python translator).
+    """
+    lines = ["# Parameters", *(f"{name} = {value!r}" for name, value in parameters.items())]
+    cell = nbformat.v4.new_code_cell("\n".join(lines) + "\n")
+    cell.metadata["tags"] = ["injected-parameters"]
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    nb.cells.insert(tagged[0] + 1 if tagged else 0, cell)
+    return nb
 
 
 @dataclass
@@ -76,8 +114,11 @@ def write_kernelspec(folder: Path) -> Path:
     return folder / "kernels"
 
 
-def kernel_env(extra: dict[str, str]) -> dict[str, str]:
-    """The kernel's environment: smoke mode, one thread per op (a fair share of a small CI machine)."""
+def kernel_env(extra: dict[str, str | None]) -> dict[str, str]:
+    """The kernel's environment: smoke mode, one thread per op (a fair share of a small CI machine).
+
+    ``extra`` overrides it; a value of ``None`` removes that variable.
+    """
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # inline figures, not Agg
     env.update(
         {
@@ -88,11 +129,20 @@ def kernel_env(extra: dict[str, str]) -> dict[str, str]:
         }
     )
     env.update(extra)
-    return env
+    return {k: v for k, v in env.items() if v is not None}
 
 
-def execute(path: Path, workdir: Path, probe: str | None = None, env: dict[str, str] | None = None) -> Run:
-    """Execute ``path`` in a copy under ``workdir``; never raises for a failing cell (see ``Run.error``)."""
+def execute(
+    path: Path,
+    workdir: Path,
+    probe: str | None = None,
+    env: dict[str, str | None] | None = None,
+    parameters: dict | None = None,
+) -> Run:
+    """Execute ``path`` in a copy under ``workdir``; never raises for a failing cell (see ``Run.error``).
+
+    ``parameters`` are injected as ``papermill -p`` would; ``env`` adjusts the kernel's environment.
+    """
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
@@ -103,6 +153,8 @@ def execute(path: Path, workdir: Path, probe: str | None = None, env: dict[str, 
     copy = run_dir / path.name
     shutil.copy(path, copy)
     nb = nbformat.read(copy, as_version=4)
+    if parameters:
+        inject_parameters(nb, parameters)
     specs = KernelSpecManager(kernel_dirs=[str(write_kernelspec(workdir / "jupyter"))])
     km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
     client = NotebookClient(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_runner import LESSONS, PROBE_MARKER, REPO, SECONDS, Run, execute
+from notebook_runner import LESSONS, PROBE_MARKER, REPO, SECONDS, Run, code_cells, execute, lesson_cases, read
 
 DEFAULT_BUDGET_S = 120.0
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -113,12 +113,11 @@ def executed(lesson_workdir):
     return run
 
 
-def code_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    return [c for c in nb.cells if c.cell_type == "code"]
-
-
-def read(path: Path) -> nbformat.NotebookNode:
-    return nbformat.read(path, as_version=4)
+def setup_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The code cell after the parameters cell and the cell that resolves its defaults (when there is one)."""
+    cells = code_cells(nb)
+    resolves = len(cells) > 1 and cells[1].source.startswith("# Resolve defaults")
+    return cells[2 if resolves else 1]
 
 
 # ---------------------------------------------------------------------------------------- structure
@@ -129,7 +128,7 @@ def test_lessons_are_found():
     assert {"01", "02", "03"} <= prefixes, f"found {[p.name for p in LESSONS]}"
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", lesson_cases())
 def test_title_cell_has_badge_goals_and_time(path):
     first = read(path).cells[0]
     assert first.cell_type == "markdown"
@@ -141,21 +140,14 @@ def test_title_cell_has_badge_goals_and_time(path):
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
-def test_first_code_cell_is_the_smoke_aware_parameters_cell(path):
-    first = code_cells(read(path))[0]
-    assert "parameters" in first.metadata.get("tags", []), "papermill needs the tag 'parameters'"
-    assert "MTLKIT_SMOKE" in first.source and re.search(r"^SMOKE\s*=", first.source, re.MULTILINE)
-
-
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
-def test_second_code_cell_is_the_colab_setup(path):
-    setup = code_cells(read(path))[1].source
+def test_setup_cell_follows_the_parameters(path):
+    setup = setup_cell(read(path)).source
     assert '"google.colab" in sys.modules' in setup
     assert 'find_spec("mtlkit") is None' in setup
     assert "git+https://github.com/mtlkit/mtlkit" in setup
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", lesson_cases())
 def test_lesson_draws_a_figure_and_never_imports_nbgrader(path):
     sources = "\n".join(c.source for c in code_cells(read(path)))
     assert FIGURE_CALL.search(sources), "every lesson draws at least one matplotlib figure"
@@ -203,7 +195,7 @@ def _run_setup_cell(monkeypatch, in_colab: bool, installed: bool) -> list[list[s
         monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
     else:
         monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    exec(code_cells(read(lesson("01")))[1].source, {})
+    exec(setup_cell(read(lesson("01"))).source, {})
     return calls
 
 
@@ -220,9 +212,10 @@ def test_setup_cell_installs_only_in_colab_when_missing(monkeypatch, in_colab, i
         )
 
 
-def test_setup_cells_are_identical_across_lessons():
-    setups = {code_cells(read(p))[1].source for p in LESSONS}
-    assert len(setups) == 1, "every lesson uses the same setup cell (lessons/_build/nbbuild.py)"
+@pytest.mark.parametrize("path", lesson_cases())
+def test_setup_cell_is_the_same_in_every_lesson(path):
+    expected = setup_cell(read(lesson("01"))).source
+    assert setup_cell(read(path)).source == expected, "every lesson uses nbbuild.py's setup cell"
 
 
 # ---------------------------------------------------------------------------------------- execution
