@@ -1,6 +1,6 @@
 """The capstone's figures: STL-vs-MTL bars with error bars, learning curves, task weights over epochs.
 
-Drawn with matplotlib's non-interactive Agg backend (no display needed) and written atomically as PNG.
+Drawn on a bare ``matplotlib.figure.Figure`` (no pyplot, so no backend is chosen or changed) and written atomically as PNG.
 Learning curves and weights show each cell's lowest seed; the bars show mean +/- sd over seeds.
 """
 
@@ -20,19 +20,17 @@ FIGURES = ("stl_vs_mtl.png", "learning_curves.png", "task_weights.png")
 TASKS = ("fine", "coarse")
 
 
-def _pyplot():
-    import matplotlib
+def _figure(panels: int, width: float, height: float):
+    """A figure and a row of ``panels`` axes, without pyplot: no backend is chosen or changed."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=(width * panels, height))
+    return fig, fig.subplots(1, panels, squeeze=False)
 
 
 def _save(fig, path: Path) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
     atomic_write(path, lambda f: f.write(buffer.getvalue()))
 
 
@@ -42,9 +40,8 @@ def _history(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def bars(rows: list[dict[str, Any]], path: Path) -> None:
-    plt = _pyplot()
     datasets = group(rows, "dataset")
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False)
+    fig, axes = _figure(len(datasets), 6, 4)
     for ax, ((dataset,), runs) in zip(axes[0], datasets.items(), strict=True):
         cells = group(runs, "backbone", "mode", "weighting")
         labels = [f"{b}\n{t}" for b in dict.fromkeys(r["backbone"] for r in runs) for t in TASKS]
@@ -72,9 +69,8 @@ def bars(rows: list[dict[str, Any]], path: Path) -> None:
 
 
 def learning_curves(rows: list[dict[str, Any]], path: Path) -> None:
-    plt = _pyplot()
     panels = group(rows, "dataset", "backbone")
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
+    fig, axes = _figure(len(panels), 5, 3.6)
     for ax, ((dataset, backbone), runs) in zip(axes[0], panels.items(), strict=True):
         for (mode, weighting), cell in group(runs, "mode", "weighting").items():
             epochs = _history(min(cell, key=lambda r: r["seed"]))["epochs"]
@@ -91,10 +87,9 @@ def learning_curves(rows: list[dict[str, Any]], path: Path) -> None:
 
 
 def task_weights(rows: list[dict[str, Any]], path: Path) -> None:
-    plt = _pyplot()
     mtl = [r for r in rows if r["mode"] == "mtl"]
     panels = group(mtl, "dataset", "backbone", "weighting")
-    fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(5 * max(len(panels), 1), 3.4), squeeze=False)
+    fig, axes = _figure(max(len(panels), 1), 5, 3.4)
     for ax, ((dataset, backbone, weighting), runs) in zip(axes[0], panels.items(), strict=False):
         epochs = _history(min(runs, key=lambda r: r["seed"]))["epochs"]
         for task in TASKS:
