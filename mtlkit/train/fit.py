@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -108,24 +109,25 @@ def fit(
     val_loader = _eval_loader(val, batch_size, precision)
     progress = progress and ctx.is_main
     writes = checkpoint_dir is not None and ctx.is_main
+    run = _Run(
+        step_model,
+        model,
+        loader,
+        weighting,
+        opt,
+        scheduler,
+        shared,
+        precision,
+        label_smoothing,
+        tasks,
+        progress,
+        ctx,
+    )
     bar = _epoch_bar(progress, start, epochs)
     for epoch in range(start, epochs):
         torch.manual_seed(seed * 100_003 + epoch)  # dropout & co. depend only on (seed, epoch): resumable
         loader.set_epoch(epoch)
-        record = _train_epoch(
-            step_model,
-            model,
-            loader,
-            weighting,
-            opt,
-            scheduler,
-            shared,
-            precision,
-            label_smoothing,
-            tasks,
-            progress,
-            ctx,
-        )
+        record = _train_epoch(run)
         distributed.sync_buffers(model, ctx)  # BatchNorm statistics: rank 0's, so evaluation agrees
         record["epoch"] = epoch + 1
         record["val"] = (
@@ -151,60 +153,72 @@ def fit(
     return history
 
 
-def _train_epoch(
-    step_model,
-    model,
-    loader,
-    weighting,
-    opt,
-    scheduler,
-    shared,
-    precision: Precision,
-    label_smoothing: float,
-    tasks: list[str],
-    progress: bool,
-    ctx: distributed.Context,
-) -> dict[str, Any]:
-    """One pass over ``loader``; metrics are summed on the device and read once at the end."""
-    model.train()
-    sums = torch.zeros(2 * len(tasks), device=precision.device)
+@dataclass(frozen=True)
+class _Run:
+    """What every training step of one ``fit`` call uses."""
+
+    step_model: nn.Module  # the model as called (DDP-wrapped and/or compiled)
+    model: nn.Module  # the plain model: parameters, regulariser, state dict
+    loader: Any
+    weighting: nn.Module
+    opt: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    shared: list[nn.Parameter]
+    precision: Precision
+    label_smoothing: float
+    tasks: list[str]
+    progress: bool
+    ctx: distributed.Context
+
+
+def _train_epoch(run: _Run) -> dict[str, Any]:
+    """One pass over the loader; metrics are summed on the device and read once at the end."""
+    tasks, device = run.tasks, run.precision.device
+    run.model.train()
+    sums = torch.zeros(2 * len(tasks), device=device)
     seen = 0
-    regularizer = getattr(model, "regularizer", None)
     started = time.perf_counter()
-    for images, labels in _batch_bar(distributed.shard(loader, ctx), progress):
-        with precision.autocast():
-            logits = step_model(images)
-        losses = task_losses(logits, labels, label_smoothing)
-        opt.zero_grad(set_to_none=True)
-        if ctx.enabled:  # one backward through DDP's hooks, regulariser included
-            total = weighting(losses)
-            (total + regularizer() if regularizer is not None else total).backward()
-            distributed.average_gradients(weighting, ctx)
-        else:
-            weighting.backward(losses, shared)
-            if regularizer is not None:
-                regularizer().backward()  # parameters only, no activations: a cheap second graph
-        opt.step()
-        scheduler.step()
+    for images, labels in _batch_bar(distributed.shard(run.loader, run.ctx), run.progress):
+        logits, losses = _step(run, images, labels)
         correct = correct_counts(logits, labels)
         batch = images.shape[0]
         sums += torch.stack([losses[t].detach() * batch for t in tasks] + [correct[t].float() for t in tasks])
         seen += batch
-    if ctx.enabled:  # images and metrics summed over ranks
-        counts = torch.tensor([float(seen)], device=sums.device)
-        sums = distributed.all_reduce_sum(torch.cat([sums, counts]), ctx)
+    if run.ctx.enabled:  # images and metrics summed over ranks
+        counts = torch.tensor([float(seen)], device=device)
+        sums = distributed.all_reduce_sum(torch.cat([sums, counts]), run.ctx)
         seen = sums[-1].item()
     totals = sums.tolist()  # the one host synchronisation of the epoch
     seconds = time.perf_counter() - started
     return {
-        "lr": opt.param_groups[0]["lr"],
+        "lr": run.opt.param_groups[0]["lr"],
         "train": {
             t: {"loss": totals[i] / seen, "acc": totals[len(tasks) + i] / seen} for i, t in enumerate(tasks)
         },
-        "weights": dict(weighting.weights),
+        "weights": dict(run.weighting.weights),
         "seconds": seconds,
         "images_per_s": seen / seconds if seconds > 0 else float("nan"),
     }
+
+
+def _step(run: _Run, images: torch.Tensor, labels: dict[str, torch.Tensor]):
+    """Forward, weighted backward (the weighting's own, e.g. PCGrad's), optimiser and schedule step."""
+    with run.precision.autocast():
+        logits = run.step_model(images)
+    losses = task_losses(logits, labels, run.label_smoothing)
+    run.opt.zero_grad(set_to_none=True)
+    regularizer = getattr(run.model, "regularizer", None)
+    if run.ctx.enabled:  # one backward through DDP's hooks, regulariser included
+        total = run.weighting(losses)
+        (total + regularizer() if regularizer is not None else total).backward()
+        distributed.average_gradients(run.weighting, run.ctx)
+    else:
+        run.weighting.backward(losses, run.shared)
+        if regularizer is not None:
+            regularizer().backward()  # parameters only, no activations: a cheap second graph
+    run.opt.step()
+    run.scheduler.step()
+    return logits, losses
 
 
 def _default_weighting(tasks: dict[str, int]) -> nn.Module:
