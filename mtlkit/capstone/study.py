@@ -59,6 +59,8 @@ RESEARCH_QUESTIONS: dict[str, str] = {
     ),
 }
 
+DATASETS = ("cifar10", "cifar100")
+
 # (dataset, backbone label, mode) -> {task: test accuracy after epoch 20}; None = not found.
 ACCURACY: dict[tuple[str, str, str], dict[str, float | None]] = {
     # singletask-learning-vit-cifar10-classification.ipynb@23be7f7dca860dc1b6fdff086b48599cb15b5697;
@@ -95,6 +97,14 @@ ACCURACY: dict[tuple[str, str, str], dict[str, float | None]] = {
 
 # ResNet-152: the notebooks' Keras logs (see the module docstring); ViT: the capstone issue's figure.
 SECONDS_PER_EPOCH: dict[str, float] = {"vit": 63.0, "resnet152": 46.0}
+
+# Printed once in summary.md beside the study's column.
+CAVEAT = (
+    "The study's values are last-epoch test accuracies of one run each, and some of its runs did not "
+    "train: its CIFAR-100 ViT STL fine run is at chance (1.16%) and its CIFAR-10 ViT STL fine run at 26.8%, "
+    "below its own MTL fine head. A difference to the study is meaningful only where the study's run "
+    "trained properly."
+)
 
 SOURCE = (
     "Nguyen & Chen 2023, github.com/mnguyen0226/multitask_learning_vit (last-epoch test accuracies "

@@ -1,15 +1,23 @@
 """``summary.md``: the grid laid out like the study's tables, Delta_m, significance and RQ1-RQ3.
 
 Accuracies are test accuracies (in %) of the epoch chosen on validation, ``mean +/- sd`` over seeds,
-with the study's published value beside ours ("n/a" where it is not known). A gap is called a
-difference only when Welch's t-test finds it significant at 5%; with one seed per group the summary
-says that significance cannot be assessed.
+with the study's published value beside ours and our difference to it ("n/a" where it is not known).
+A gap is called a difference only when Welch's t-test finds it significant at 5%; with one seed per
+group the summary says that significance cannot be assessed.
 
-The research questions, after the study:
+The study's research questions, verbatim (:data:`mtlkit.capstone.study.RESEARCH_QUESTIONS`, from the
+author's post :data:`mtlkit.capstone.study.POST`), and how the summary answers each from the runs:
 
-- RQ1: does one multi-task model beat single-task models on each task (fine and coarse)?
-- RQ2: is the multi-task model cheaper than the two single-task models it replaces (parameters, time)?
-- RQ3: do the two backbones (ViT and ResNet-152 in the study) perform alike?
+- RQ1 "Is an MTL ViT model superior in performance to an MTL Convolution-based model (ResNet-152)?":
+  the MTL model of the ViT against the MTL model of the CNN (ResNet-152 in the study; ``cnn`` in the
+  quick preset), per dataset, weighting and task (:func:`backbone_comparison` on ``{"mtl"}``).
+- RQ2 "Can an MTL ViT model achieve better results than two separate STL ViT models?": each MTL model
+  against the two STL models of its backbone, per task, with Delta_m and the parameter and time cost
+  of MTL relative to the two STL models (the study claims "fewer parameters"). The study asked it for
+  the ViT; the summary answers it for every backbone.
+- RQ3 "Does an STL ViT model outperform an STL Convolution-based model (ResNet152) in terms of
+  accuracy?": the STL models of the ViT against those of the CNN, per dataset and task
+  (:func:`backbone_comparison` on the STL modes).
 """
 
 from __future__ import annotations
@@ -55,7 +63,23 @@ def _stl(cells: dict, dataset: str, backbone: str, task: str) -> list[dict[str, 
     return cells.get((dataset, backbone, f"stl_{task}", "none"), [])
 
 
+def study_columns(runs: list[dict[str, Any]], dataset: str, backbone: str, mode: str) -> dict[str, str]:
+    """The study's value of each task and our mean minus it, in points ("-": not a task of ``mode``)."""
+    line = {}
+    for task in TASKS:
+        if mode != "mtl" and MODE_TASK[mode] != task:
+            line[f"{task} (study)"] = line[f"{task} ours - study"] = "-"
+            continue
+        published, ours = study.accuracy(dataset, backbone, mode, task), values(runs, task)
+        line[f"{task} (study)"] = ref(published)
+        line[f"{task} ours - study"] = (
+            "n/a" if published is None or not ours else f"{100 * (mean(ours) - published):+.2f}"
+        )
+    return line
+
+
 def grid_tables(rows: list[dict[str, Any]]) -> str:
+    """One table per dataset; the study's columns only for the datasets it used."""
     cells = group(rows, "dataset", "backbone", "mode", "weighting")
     parts = []
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
@@ -63,18 +87,10 @@ def grid_tables(rows: list[dict[str, Any]]) -> str:
         for (dataset_, backbone, mode, weighting), runs in cells.items():
             if dataset_ != dataset:
                 continue
-            line = {
-                "backbone": backbone,
-                "approach": approach(mode, weighting),
-                "seeds": len(runs),
-            }
-            for task in TASKS:
-                line[f"{task} (ours)"] = pct(values(runs, task))
-                line[f"{task} (study)"] = (
-                    ref(study.accuracy(dataset, backbone, mode, task))
-                    if (mode == "mtl" or MODE_TASK[mode] == task)
-                    else "-"
-                )
+            line = {"backbone": backbone, "approach": approach(mode, weighting), "seeds": len(runs)}
+            line.update({f"{task} (ours)": pct(values(runs, task)) for task in TASKS})
+            if dataset in study.DATASETS:
+                line.update(study_columns(runs, dataset, backbone, mode))
             line["coarse from fine"] = pct(values(runs, "coarse_from_fine"))
             line["parameters"] = f"{round(mean(values(runs, 'parameters'))):,}"
             line["s/epoch"] = f"{mean(values(runs, 's_per_epoch')):.2f}"
@@ -128,54 +144,114 @@ def comparison_table(entries: list[dict[str, Any]]) -> str:
     return markdown_table(table, columns)
 
 
-def rq1(entries: list[dict[str, Any]]) -> str:
-    if not entries:
-        return "RQ1 needs finished single-task and multi-task runs of the same dataset and backbone."
-    lines, tally = [], {"MTL better": 0, "STL better": 0, "no significant difference": 0, NO_SEEDS: 0}
-    for e in entries:
-        said = []
-        for task, (c, _, _) in e["tasks"].items():
-            v = verdict(c, "MTL", "STL")
-            tally[v] += 1
-            said.append(f"{task} {100 * c.difference:+.2f} points ({v})")
+def tally(verdicts: list[str]) -> str:
+    """``Over all 4 comparisons: vit better: 1, no significant difference: 3.``"""
+    counts = {v: verdicts.count(v) for v in dict.fromkeys(verdicts)}
+    noun = "comparison" if len(verdicts) == 1 else "comparisons"
+    return f"Over all {len(verdicts)} {noun}: " + ", ".join(f"{v}: {n}" for v, n in counts.items()) + "."
+
+
+def vit_first(backbones: list[str]) -> list[str]:
+    """Backbone labels with the ViT ones first: RQ1 and RQ3 ask whether the ViT beats the CNN."""
+    return sorted(backbones, key=lambda b: not b.startswith("vit"))
+
+
+def study_gap(dataset: str, task: str, a: tuple[str, str], b: tuple[str, str]) -> str:
+    """``; study: +1.30`` -- the study's (backbone, mode) ``a`` minus ``b`` in points, or '' if unknown."""
+    pa, pb = study.accuracy(dataset, *a, task), study.accuracy(dataset, *b, task)
+    return "" if pa is None or pb is None else f"; study {100 * (pa - pb):+.2f}"
+
+
+def backbone_comparison(rows: list[dict[str, Any]], modes: set[str]) -> list[dict[str, Any]]:
+    """The first backbone (a ViT when there is one) against each other one, per dataset, mode, weighting
+    and task of ``modes``: ``{"dataset", "approach", "task", "a", "b", "comparison"}`` with
+    ``comparison = welch(a, b)``."""
+    out = []
+    for (dataset, mode, weighting), runs in group(rows, "dataset", "mode", "weighting").items():
+        if mode not in modes:
+            continue
+        by_backbone = {b: r for (b,), r in group(runs, "backbone").items()}
+        a, *others = vit_first(list(by_backbone))
+        for b in others:
+            for task in [MODE_TASK[mode]] if mode in MODE_TASK else TASKS:
+                xa, xb = values(by_backbone[a], task), values(by_backbone[b], task)
+                if xa and xb:
+                    out.append(
+                        {
+                            "dataset": dataset,
+                            "approach": approach(mode, weighting),
+                            "task": task,
+                            "a": a,
+                            "b": b,
+                            "mode": mode,
+                            "comparison": welch(xa, xb),
+                        }
+                    )
+    return out
+
+
+def answer_backbones(rows: list[dict[str, Any]], modes: set[str], needs: str) -> str:
+    found = backbone_comparison(rows, modes)
+    if not found:
+        return f"Needs finished {needs} runs of two backbones on the same dataset."
+    lines, verdicts = [], []
+    for f in found:
+        c, a, b = f["comparison"], f["a"], f["b"]
+        verdicts.append(verdict(c, a, b))
         lines.append(
-            f"- {e['dataset']} / {e['backbone']} / {e['weighting']}: {'; '.join(said)}; "
-            f"delta_m = {100 * e['delta_m']:+.2f}%."
+            f"- {f['dataset']} / {f['approach']} / {f['task']}: {a} - {b} = "
+            f"{100 * c.difference:+.2f} points ({verdicts[-1]}"
+            f"{study_gap(f['dataset'], f['task'], (a, f['mode']), (b, f['mode']))})."
         )
-    counted = ", ".join(f"{k}: {n}" for k, n in tally.items() if n)
-    return "\n".join(lines) + f"\n\nOver all {sum(tally.values())} task comparisons: {counted}."
+    return "\n".join(lines) + "\n\n" + tally(verdicts)
+
+
+def rq1(rows: list[dict[str, Any]]) -> str:
+    """RQ1: the MTL model of the ViT against the MTL model of the CNN, per dataset and task."""
+    return answer_backbones(rows, {"mtl"}, "multi-task")
+
+
+def cost(rows: list[dict[str, Any]], dataset: str, backbone: str, weighting: str) -> str:
+    """The MTL model's parameters and time per epoch as a share of its two STL models'."""
+    cells = group(rows, "dataset", "backbone", "mode", "weighting")
+    pair = [_stl(cells, dataset, backbone, t) for t in TASKS]
+    if not all(pair):
+        return ""
+    runs = cells[(dataset, backbone, "mtl", weighting)]
+    params = mean(values(runs, "parameters")) / sum(mean(values(p, "parameters")) for p in pair)
+    time = mean(values(runs, "s_per_epoch")) / sum(mean(values(p, "s_per_epoch")) for p in pair)
+    return (
+        f" Cost: the MTL model has {100 * params:.0f}% of the two STL models' parameters and takes "
+        f"{100 * time:.0f}% of their training time per epoch."
+    )
 
 
 def rq2(rows: list[dict[str, Any]]) -> str:
-    cells = group(rows, "dataset", "backbone", "mode", "weighting")
-    lines = []
-    for (dataset, backbone, mode, weighting), runs in cells.items():
-        pair = [_stl(cells, dataset, backbone, t) for t in TASKS]
-        if mode != "mtl" or not all(pair):
-            continue
-        params = mean(values(runs, "parameters")) / sum(mean(values(p, "parameters")) for p in pair)
-        time = mean(values(runs, "s_per_epoch")) / sum(mean(values(p, "s_per_epoch")) for p in pair)
+    """RQ2: each MTL model against the two STL models of its backbone, with Delta_m and cost."""
+    entries = comparisons(rows)
+    if not entries:
+        return "Needs finished single-task and multi-task runs of the same dataset and backbone."
+    lines, verdicts = [], []
+    for e in entries:
+        said = []
+        for task, (c, _, _) in e["tasks"].items():
+            verdicts.append(verdict(c, "MTL", "STL"))
+            gap = study_gap(e["dataset"], task, (e["backbone"], "mtl"), (e["backbone"], f"stl_{task}"))
+            said.append(f"{task} {100 * c.difference:+.2f} points ({verdicts[-1]}{gap})")
         lines.append(
-            f"- {dataset} / {backbone} / {weighting}: the MTL model has {100 * params:.0f}% of the two "
-            f"STL models' parameters and takes {100 * time:.0f}% of their training time per epoch."
+            f"- {e['dataset']} / {e['backbone']} / MTL ({e['weighting']}) vs STL: {'; '.join(said)}; "
+            f"delta_m = {100 * e['delta_m']:+.2f}%." + cost(rows, e["dataset"], e["backbone"], e["weighting"])
         )
-    return "\n".join(lines) or "RQ2 needs both single-task runs and the multi-task run of a cell."
+    return "\n".join(lines) + "\n\n" + tally(verdicts)
 
 
 def rq3(rows: list[dict[str, Any]]) -> str:
-    lines = []
-    for (dataset, mode, weighting), runs in group(rows, "dataset", "mode", "weighting").items():
-        by_backbone = group(runs, "backbone")
-        if len(by_backbone) < 2:
-            continue
-        ((a,), ra), ((b,), rb) = list(by_backbone.items())[:2]
-        for task in [MODE_TASK[mode]] if mode in MODE_TASK else TASKS:
-            c = welch(values(ra, task), values(rb, task))
-            lines.append(
-                f"- {dataset} / {approach(mode, weighting)} / {task}: {a} - {b} = {100 * c.difference:+.2f} points "
-                f"({verdict(c, a, b)})."
-            )
-    return "\n".join(lines) or "RQ3 needs runs of two backbones."
+    """RQ3: the STL models of the ViT against those of the CNN, per dataset and task."""
+    return answer_backbones(rows, set(MODE_TASK), "single-task")
+
+
+def question(name: str) -> str:
+    return f'**{name}.** "{study.RESEARCH_QUESTIONS[name]}"\n'
 
 
 def summary_markdown(rows: list[dict[str, Any]], preset: str, pending: list[str]) -> str:
@@ -185,9 +261,13 @@ def summary_markdown(rows: list[dict[str, Any]], preset: str, pending: list[str]
     parts = [
         f"# mtlkit capstone: preset `{preset}`\n",
         f"{len(rows)} finished runs, seeds {seeds}. Test accuracy (%) of the epoch chosen on validation, "
-        "mean ± sd over seeds; the study's published value beside ours (n/a: not yet copied from the "
-        f"study, see mtlkit/capstone/study.py). Study: {study.SOURCE}.\n",
+        "mean ± sd over seeds.\n",
     ]
+    if any(r["dataset"] in study.DATASETS for r in rows):
+        parts.append(
+            "Beside ours: the study's published value and our mean minus it, in points (n/a: not found in "
+            f"the study's notebooks). Study: {study.SOURCE}. {study.CAVEAT}\n"
+        )
     if pending:
         parts.append(f"**Not finished yet** (re-run the same command to resume): {', '.join(pending)}.\n")
     parts += [
@@ -198,11 +278,18 @@ def summary_markdown(rows: list[dict[str, Any]], preset: str, pending: list[str]
         "tasks (Maninis et al. 2019), positive when MTL is better.\n",
         comparison_table(entries) + "\n",
         "## Research questions\n",
-        "**RQ1. Does one multi-task model beat single-task models on each task?**\n",
-        rq1(entries) + "\n",
-        "**RQ2. Is the multi-task model cheaper than the two single-task models it replaces?**\n",
+        f"The study's questions, verbatim from {study.POST}. ViT is compared with the CNN (ResNet-152 in "
+        "the study); every comparison uses Welch's t-test at 5% over seeds. Where the study printed both "
+        "numbers, its own difference follows ours (`study`, in points, one run each).\n",
+        question("RQ1"),
+        "Answered with the MTL model of each backbone, per dataset and task:\n",
+        rq1(rows) + "\n",
+        question("RQ2"),
+        "Answered with each MTL model against the two STL models of its backbone (the study asked it for "
+        "the ViT):\n",
         rq2(rows) + "\n",
-        "**RQ3. Do the two backbones perform alike?**\n",
+        question("RQ3"),
+        "Answered with the STL models of each backbone, per dataset and task:\n",
         rq3(rows) + "\n",
         "## Figures\n",
         "![STL vs MTL](figures/stl_vs_mtl.png)\n\n![Learning curves](figures/learning_curves.png)\n\n"

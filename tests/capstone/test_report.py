@@ -76,33 +76,6 @@ def test_one_seed_says_significance_cannot_be_assessed(fake_run, tmp_path):
     assert "MTL better" not in text
 
 
-def test_study_values_missing_print_na_and_rq2_compares_costs(fake_run, tmp_path):
-    for mode, acc in (
-        ("stl_fine", {"fine": 0.5}),
-        ("stl_coarse", {"coarse": 0.7}),
-        ("mtl", {"fine": 0.5, "coarse": 0.7}),
-    ):
-        fake_run(
-            dataset="cifar10",
-            backbone="vit",
-            mode=mode,
-            weighting="none" if mode != "mtl" else "static",
-            **acc,
-        )
-    text = summary_markdown(collect(tmp_path)[0], "seed", [])
-    assert "n/a" in text
-    # parameters 1000 / (900 + 900) = 56%; time 3 / (2 + 2) = 75%
-    assert "56% of the two STL models' parameters" in text and "75% of their training time" in text
-
-
-def test_rq3_compares_the_two_backbones(fake_run, tmp_path):
-    for backbone, fine in (("cnn", (0.4, 0.41)), ("vit", (0.6, 0.61))):
-        for seed in (0, 1):
-            fake_run(backbone=backbone, mode="stl_fine", weighting="none", seed=seed, fine=fine[seed])
-    text = summary_markdown(collect(tmp_path)[0], "quick", [])
-    assert "shapes / STL fine / fine: cnn - vit = -20.00 points (vit better)" in text
-
-
 def test_an_empty_folder_gives_a_summary_without_figures(tmp_path):
     report = write_report(tmp_path, "quick")
     assert report["figures"] == [] and "0 finished runs" in report["summary_md"].read_text()
