@@ -43,12 +43,13 @@ class Preset:
 
 QUICK = Preset(
     name="quick",
-    description="shapes + a tiny CNN and a 2-block ViT, under 3 minutes on 2 CPU cores",
+    description="shapes + a tiny CNN and a 2-block ViT, about 2 minutes on 2 CPU cores",
     datasets=("shapes",),
     backbones={
         "cnn": {"backbone": "tiny_cnn", "backbone_kwargs": {"width": 16}},
-        # 8x8 patches (16 tokens) keep the ViT cheap; on 1,500 images it stays near chance, which is
-        # the lesson: without a convolution's priors a transformer needs far more data or epochs.
+        # 8x8 patches (16 tokens) keep the ViT cheap. On a few thousand shapes images it barely leaves
+        # chance while the CNN learns both tasks: without a convolution's priors a transformer needs
+        # far more data or epochs (the same ViT does learn CIFAR-10 at this budget).
         "vit": {
             "backbone": "vit_tiny",
             "backbone_kwargs": {
@@ -58,20 +59,20 @@ QUICK = Preset(
                 "patch_size": 8,
                 "drop_path_rate": 0.0,
             },
-            "epochs": 3,
-            "lr": 2e-3,
+            "lr": 1e-3,
+            "weight_decay": 0.05,
             "warmup_epochs": 1.0,
         },
     },
     common={
-        "epochs": 6,
+        "epochs": 8,
         "batch_size": 64,
         "optimizer": "adamw",
         "lr": 3e-3,
         "weight_decay": 5e-4,
         "schedule": "cosine",
         "augment": True,
-        "limit": 1500,
+        "limit": 5000,
     },
 )
 

@@ -41,7 +41,10 @@ def test_bench_runs_on_the_cpu_with_a_tiny_setting(capsys, tmp_path):
     (row,) = json.loads(out.read_text())
     assert row["images_per_s"] > 0 and row["plain_images_per_s"] > 0
     assert row["ours_vs_plain"] == pytest.approx(row["images_per_s"] / row["plain_images_per_s"])
-    assert row["s_per_epoch"] == pytest.approx(1500 / row["images_per_s"])  # quick: limit 1,500 train images
+    from mtlkit.capstone.presets import QUICK
+
+    train_images = QUICK.common["limit"]  # the quick preset caps every split
+    assert row["s_per_epoch"] == pytest.approx(train_images / row["images_per_s"])
     assert row["gflops_per_image"] > 0 and row["mfu"] is None
 
 
