@@ -18,7 +18,7 @@ CELLS = [
             "count the parameters of single-task and multi-task models, by formula and by code;",
             "run a small STL-vs-MTL experiment on the synthetic `shapes` data and read it critically;",
             "state the three research questions of the 2023 ViT-vs-ResNet-152 study this course revisits, "
-            "and the three flaws we will fix.",
+            "and the flaws we will fix.",
         ],
         45,
         intro="""
@@ -103,7 +103,7 @@ CELLS = [
         (Baxter, 2000); and the second loss acts as a regulariser. **Why could it hurt?** The tasks
         compete for a fixed capacity, and their gradients can point in conflicting directions
         (*negative transfer*, lessons 4–5). Whether MTL helps is an empirical question — which is
-        exactly what the 2023 study asked.
+        what the 2023 study asked (its RQ2, §7).
         """
     ),
     md(
@@ -429,30 +429,46 @@ CELLS = [
 
         ## 7. The 2023 study, and the questions this course revisits
 
-        The study trained a **ViT** and a **ResNet-152** on **CIFAR-10** (10 classes; superclasses
-        *animal* / *vehicle*) and **CIFAR-100** (100 classes; 20 superclasses), each single-task or
-        multi-task with a *class* head and a *superclass* head on a shared backbone. Its research
-        questions, in its own framing:
+        The study (M. T. Nguyen & P. Chen, ECE 6524 final project, 2023,
+        [github.com/mnguyen0226/multitask_learning_vit](https://github.com/mnguyen0226/multitask_learning_vit))
+        trained a **ViT** and a **ResNet-152** on **CIFAR-10** (10 classes; superclasses *animal* /
+        *vehicle*) and **CIFAR-100** (100 classes; 20 superclasses), each single-task (STL) or multi-task
+        (MTL) with a *class* head and a *superclass* head on a shared backbone. Its research questions,
+        verbatim from the author's post (`content/posts/multitask_learning/post.md` in
+        `mnguyen0226/personal_site_v2` at commit `1f82955`; also in
+        `mtlkit.capstone.study.RESEARCH_QUESTIONS`):
 
-        - **RQ1** — Does multi-task learning (class + superclass) improve **class** accuracy over
-          single-task learning?
-        - **RQ2** — Does multi-task learning improve **superclass** accuracy over single-task learning?
-        - **RQ3** — Does the answer differ between the **ViT** and **ResNet-152** backbones?
+        - **RQ1** — "Is an MTL ViT model superior in performance to an MTL Convolution-based model
+          (ResNet-152)?"
+        - **RQ2** — "Can an MTL ViT model achieve better results than two separate STL ViT models?"
+        - **RQ3** — "Does an STL ViT model outperform an STL Convolution-based model (ResNet152) in terms
+          of accuracy?"
 
-        Three flaws make its answers unreliable, and the course fixes each one:
+        RQ2 is the multi-task question of this lesson; RQ1 and RQ3 compare backbones (lesson 3). Four
+        flaws make the study's answers unreliable, and the course fixes each one:
 
-        1. **Models were picked on the test set** (the best epoch by test accuracy), which inflates every
-           number and can flip close comparisons. mtlkit selects on a validation split and touches the
-           test split once (`fit` + `evaluate`, lesson 6).
+        1. **No model selection on held-out data.** Each number is the test accuracy of the last (20th)
+           epoch; the ViT notebooks save the best checkpoint on validation loss but never reload it. The
+           ResNet notebooks train several configurations (batch size, dropout, optimiser, loss weight),
+           print a *test* accuracy for each, and plot the validation accuracy under the label "Test Acc":
+           whichever configuration one reports, it was compared with the others on test numbers. mtlkit
+           selects the epoch on a validation split and touches the test split once (`fit` + `evaluate`,
+           lesson 6).
         2. **One seed per configuration**, so a difference of a point or two cannot be told apart from
-           the luck of the initialisation and data order (lesson 6).
-        3. **Binary cross-entropy on a 20-way superclass head**: each output is treated as an independent
-           yes/no question, $-\\sum_k [y_k \\log\\sigma(z_k) + (1-y_k)\\log(1-\\sigma(z_k))]$, so the
-           outputs do not form a distribution over the 20 superclasses and 19 of every 20 targets are
+           the luck of the initialisation and data order (lesson 6). Some runs did not even train: the
+           CIFAR-100 ViT single-task class model ended at chance (1.16%).
+        3. **Binary cross-entropy on a 20-way superclass head** (the ViT multi-task notebooks use Keras's
+           `binary_crossentropy` for the superclass task on CIFAR-100 too): each output is treated as an
+           independent yes/no question, $-\\sum_k [y_k \\log\\sigma(z_k) + (1-y_k)\\log(1-\\sigma(z_k))]$, so
+           the outputs do not form a distribution over the 20 superclasses and 19 of every 20 targets are
            "no". The softmax cross-entropy of §1 is the loss for one-of-$K$ labels (lesson 5).
+        4. **Unequal budgets.** The ViT single-task models trained with batch 256 and the multi-task ones
+           with batch 128, so the multi-task models took twice as many optimiser steps in their 20 epochs
+           (lesson 6).
 
-        Lesson 2 adds a fourth, subtler issue: a superclass that is a *function* of the class can be
-        predicted from the class head alone, which changes what RQ2 should compare against.
+        Lesson 2 adds a fifth, subtler issue: a superclass that is a *function* of the class can be
+        predicted from the class head alone, which changes what the superclass half of RQ2 should be
+        compared against.
         """
     ),
     md(
