@@ -439,8 +439,9 @@ CELLS = [
     ),
     md(
         """
-        **So what should RQ2 compare against?** RQ2 asks whether MTL improves *superclass* accuracy over
-        STL. The 2023 study compared the MTL superclass head with an STL superclass model. But a
+        **So what should RQ2 compare against?** RQ2 asks whether a multi-task model beats two separate
+        single-task models; on the superclass task, the 2023 study compared the MTL superclass head with
+        an STL superclass model. But a
         practitioner who wants superclasses and already has a class model gets the superclass for free,
         through $g$. An honest answer to RQ2 therefore reports three numbers:
 

@@ -597,7 +597,7 @@ CELLS = [
         - ResNet-152 is 50 bottleneck blocks with identity (or projection) shortcuts. With the ImageNet
           stem a 32×32 image shrinks to 1×1 in layer4, so most of its 3×3 weights there can never act;
           the CIFAR stem keeps a 4×4 map, at many times the compute (Part C).
-        - When you compare ViT and ResNet-152 (RQ3), say which stem, how many parameters and how many
+        - When you compare ViT and ResNet-152 (RQ1, RQ3), say which stem, how many parameters and how many
           FLOPs: "ResNet-152" alone does not define the model.
 
         **Next:** lesson 4 — hard vs soft sharing and cross-stitch networks.
