@@ -1,7 +1,9 @@
 """Per-task losses: softmax cross-entropy for every head.
 
-The 2023 study used binary cross-entropy on a 20-way softmax head; that treats the classes as
-independent yes/no questions while the softmax makes them compete, and it mis-scales the loss. Each
+The 2023 study trained its superclass head with binary cross-entropy, also where that head had 20
+classes (its ViT multi-task runs on CIFAR-100, see ``mtlkit.capstone.study``); that scores each class
+as an independent yes/no question while a softmax makes them compete, and it shrinks the loss by the
+number of classes. Each
 head here is a K-way classifier, so its loss is the K-way cross-entropy
 ``L_t = -1/B sum_b log softmax(z_b)[y_b]``, optionally with label smoothing (Szegedy et al. 2016).
 """
