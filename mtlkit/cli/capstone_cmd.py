@@ -27,9 +27,8 @@ def add_parser(sub) -> None:
         description="Run the capstone grid of a preset (quick: shapes on a CPU in minutes; seed: the 2023 "
         "study's setup, flaws fixed; strong: a modern recipe) and write runs.csv, summary.md and figures/ "
         "into --out. Re-run the same command to resume after an interruption.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--preset", default="quick", help="quick, seed or strong")
+    parser.add_argument("--preset", default="quick", help="quick, seed or strong (default: %(default)s)")
     parser.add_argument(
         "--datasets", type=task_list, default=None, help="comma-separated (default: the preset's)"
     )
