@@ -23,9 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--timeout", type=int, default=60, help="seconds per cell before it is interrupted")
     grade.add_argument(
         "--sandbox",
-        choices=["auto", "user", "none"],
+        choices=["auto", "user", "namespace", "none"],
         default="auto",
-        help="run each kernel as its own unprivileged uid (user; needs root) or as ourselves (none)",
+        help="run each kernel as its own unprivileged uid (user; needs root), in a read-only mount "
+        "namespace (namespace; needs root and util-linux) or as ourselves (none); auto: the first that works",
     )
     grade.add_argument("--keep-work", action="store_true", help="keep the temporary grading trees")
     commands.add_parser("check", help="fail if exercises/ drifts from what nbgrader makes from solutions/")

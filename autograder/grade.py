@@ -90,6 +90,7 @@ def _grade_batch(
     mode, note = sandbox.choose_mode(options.sandbox, work / "probe")
     options.log(f"{assignment}: {len(found)} submission(s), sandbox={mode}" + (f" ({note})" if note else ""))
     uids = sandbox.free_uids(len(found)) if mode == "user" else [-1] * len(found)
+    isolation = {"namespace": mode == "namespace", "hide": _hidden(work, submissions, options.out)}
     batch, items, changes = _Batch(), [], {}
     for index, (sub, uid) in enumerate(zip(found, uids, strict=True)):
         prepared = _prepare(assignment, sub, template, options, batch, uid)
@@ -97,9 +98,8 @@ def _grade_batch(
             batch.rows[index] = prepared
             continue
         item, changes[index] = prepared
-        items.append(
-            {**item, "index": index, "course": str(work / f"s{index}"), "sandbox": str(boxes / f"s{index}")}
-        )
+        paths = {"course": str(work / f"s{index}"), "sandbox": str(boxes / f"s{index}")}
+        items.append({**item, **paths, "index": index, **isolation})
     _write_csv(options, assignment, batch)
     for item, outcome in runner.run_batch(work, assignment, options.timeout, template.gradebook, items):
         index = item["index"]
@@ -114,6 +114,12 @@ def _grade_batch(
         atomic_write(path, lambda f, data=data: f.write(data))
     _write_csv(options, assignment, batch)
     return [batch.rows[i] for i in sorted(batch.rows)]
+
+
+def _hidden(work: Path, submissions: Path, out: Path) -> list[str]:
+    """Folders a ``namespace`` kernel must not even read: masters (and git history), inputs, outputs."""
+    folders = [SOLUTIONS, SOLUTIONS.parent / ".git", work, out, submissions if submissions.is_dir() else None]
+    return [str(p.resolve()) for p in folders if p is not None]
 
 
 def _write_csv(options: Options, assignment: str, batch: _Batch) -> None:

@@ -7,8 +7,8 @@ Usage::
 
 ``generate`` runs generate_assignment on each ``COURSE/source/ASSIGNMENT``. ``grade`` reads a manifest on
 stdin (``{"assignment", "timeout", "gradebook": base64, "items": [{"index", "course", "student",
-"sandbox", "uid", "notebook"}]}``) and, one student at a time: builds the course tree (autograder.tree),
-runs autograde and generate_feedback, kills what the student's kernel left running, prints one JSON
+"sandbox", "uid", "namespace", "hide", "notebook"}]}``) and, one student at a time: builds the course
+tree (autograder.tree), runs autograde and generate_feedback, kills what the student's kernel left running, prints one JSON
 line with the score and the output files, and deletes the tree. Importing nbgrader once for the whole
 batch saves seconds per student.
 """
@@ -74,7 +74,8 @@ def _grade_item(manifest: dict, gradebook: bytes, item: dict) -> dict:
     from autograder import tree
     from autograder.sandbox import Sandbox, job_env
 
-    course, box = Path(item["course"]), Sandbox(Path(item["sandbox"]), item["uid"], item["uid"])
+    course = Path(item["course"])
+    box = Sandbox(Path(item["sandbox"]), item["uid"], item["uid"], item["namespace"], tuple(item["hide"]))
     assignment, student = manifest["assignment"], item["student"]
     tree.prepare(course, box, assignment, student, item["notebook"], gradebook)
     os.environ.clear()

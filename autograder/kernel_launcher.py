@@ -1,12 +1,16 @@
 """Start an IPython kernel for a student's notebook inside its sandbox (run by jupyter_client, as a script).
 
-Usage (the kernelspec's argv): ``python kernel_launcher.py SANDBOX UID GID -f CONNECTION_FILE [ipykernel args]``.
+Usage (the kernelspec's argv)::
+
+    python kernel_launcher.py SANDBOX UID GID plain|namespace [HIDDEN_FOLDER ...] -f CONNECTION_FILE [ipykernel args]
 
 The grading process (nbgrader) keeps its own files; the kernel, which runs the student's code:
 
 - starts in ``SANDBOX/work`` with HOME, TMPDIR and caches inside the sandbox and a minimal environment;
 - with ``UID`` >= 0 (the grader runs as root), drops to that unprivileged user, which owns nothing but
   the sandbox: it cannot write the gradebook, grades.csv, the masters or another student's files;
+- with ``namespace``, runs in its own mount namespace where everything but the sandbox's scratch folders
+  is read-only and each HIDDEN_FOLDER looks empty, without capabilities (autograder.namespace);
 - records its pid in ``SANDBOX/kernel.pid`` so that the grader can kill it (and what it started).
 """
 
@@ -16,6 +20,7 @@ import os
 import resource
 import shutil
 import sys
+from pathlib import Path
 
 KEEP_ENV = (
     "PATH",
@@ -47,8 +52,8 @@ def _sandbox_env(sandbox: str) -> dict[str, str]:
 
 
 def main(argv: list[str]) -> None:
-    sandbox, uid, gid = argv[0], int(argv[1]), int(argv[2])
-    rest = argv[3:]
+    sandbox, uid, gid, mode = argv[0], int(argv[1]), int(argv[2]), argv[3]
+    hide, rest = tuple(argv[4 : argv.index("-f")]), argv[argv.index("-f") :]
     connection = rest[rest.index("-f") + 1]
     private = os.path.join(sandbox, "runtime", os.path.basename(connection))
     shutil.copyfile(connection, private)  # the grader's copy is unreadable by the sandbox user
@@ -67,7 +72,13 @@ def main(argv: list[str]) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 30, 1 << 30))  # no file over 1 GiB
     os.umask(0o077)
-    os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *rest], _sandbox_env(sandbox))
+    kernel = [sys.executable, "-m", "ipykernel_launcher", *rest]
+    if mode == "namespace":
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
+        from autograder.namespace import command
+
+        kernel = command(Path(sandbox), kernel, hide)
+    os.execvpe(kernel[0], kernel, _sandbox_env(sandbox))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,19 @@
 """Where and as whom a student's kernel runs: a throwaway sandbox, ideally owned by its own user.
 
-Two modes (``--sandbox``):
+Three modes (``--sandbox``):
 
 - ``user``: the grader runs as root; each submission's kernel runs as a fresh unprivileged uid that owns
   only its sandbox folder. File permissions then stop the student's code from writing the gradebook,
   grades.csv, the masters or another student's files, even by absolute path, and every process it
   started is killed afterwards (``kill(-1)`` as that uid).
+- ``namespace``: the kernel runs as root without capabilities in its own mount namespace where every
+  file system is read-only except the sandbox's scratch folders, and the masters and grading folders are
+  hidden (autograder.namespace).
 - ``none``: the kernel runs as the grader's own user, in the sandbox with HOME/TMPDIR redirected. Relative
   paths reach nothing of value and grades are read back from a per-student gradebook, but a determined
   student who writes by absolute path can reach whatever the grader's user can (see README).
 
-``auto`` picks ``user`` when running as root and the interpreter is usable by an unprivileged uid.
+``auto`` picks the first that works here: ``user``, ``namespace``, ``none``.
 """
 
 from __future__ import annotations
@@ -26,17 +29,24 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from mtlkit.errors import UserError
+
+from . import namespace
+
 LAUNCHER = Path(__file__).with_name("kernel_launcher.py")
 UID_BASE = 61000
 
 
 @dataclass
 class Sandbox:
-    """A student's sandbox folder (kernel cwd and HOME) and the uid/gid its kernel runs as (-1: ours)."""
+    """A student's sandbox folder (kernel cwd and HOME), the uid/gid its kernel runs as (-1: ours), and in
+    ``namespace`` mode the folders its kernel must not see (``hide``)."""
 
     path: Path
     uid: int = -1
     gid: int = -1
+    namespace: bool = False
+    hide: tuple[str, ...] = ()
 
     def create(self) -> None:
         for sub in ("home", "tmp", "runtime", "work"):
@@ -80,15 +90,27 @@ def choose_mode(requested: str, probe_dir: Path) -> tuple[str, str]:
     """Resolve ``auto``; returns (mode, note explaining a fallback or '')."""
     if requested == "none":
         return "none", ""
+    if requested == "namespace":
+        if namespace.problem():
+            raise UserError(f"--sandbox namespace cannot run here: {namespace.problem()}")
+        return "namespace", ""
+    user_problem = _user_problem(probe_dir)
+    if not user_problem:
+        return "user", ""
+    if requested == "user":
+        raise UserError(f"--sandbox user cannot run here: {user_problem}")
+    if not namespace.problem():
+        return "namespace", f"{user_problem}; kernels run as root in a read-only mount namespace"
+    return (
+        "none",
+        f"{user_problem}; no mount namespace ({namespace.problem()}): see the threat model in README",
+    )
+
+
+def _user_problem(probe_dir: Path) -> str:
+    """Why kernels cannot run as a fresh unprivileged uid here ('' when they can)."""
     if os.geteuid() != 0:
-        if requested == "user":
-            raise PermissionError(
-                "--sandbox user needs the grader to run as root (to switch kernels to other uids)"
-            )
-        return (
-            "none",
-            "not running as root: kernels run as the grader's user (see the threat model in README)",
-        )
+        return "not running as root (needed to switch kernels to other uids)"
     uid = free_uids(1)[0]
     probe = Sandbox(probe_dir, uid, uid)
     probe.create()
@@ -108,18 +130,16 @@ def choose_mode(requested: str, probe_dir: Path) -> tuple[str, str]:
         problem = str(err)
     finally:
         shutil.rmtree(probe_dir, ignore_errors=True)
-    if not problem:
-        return "user", ""
-    if requested == "user":
-        raise PermissionError(f"an unprivileged uid cannot run {sys.executable}: {problem}")
-    return "none", f"an unprivileged uid cannot run {sys.executable}, so kernels run as root (see README)"
+    return f"an unprivileged uid cannot run {sys.executable}: {problem}" if problem else ""
 
 
 def write_kernelspec(jupyter_dir: Path, sandbox: Sandbox) -> None:
     """A ``python3`` kernelspec that starts the current interpreter through the sandbox launcher."""
     spec_dir = jupyter_dir / "kernels" / "python3"
     spec_dir.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, str(LAUNCHER), str(sandbox.path), str(sandbox.uid), str(sandbox.gid)]
+    mode = "namespace" if sandbox.namespace else "plain"
+    argv = [sys.executable, str(LAUNCHER), str(sandbox.path), str(sandbox.uid), str(sandbox.gid), mode]
+    argv += list(sandbox.hide) if sandbox.namespace else []
     spec = {
         "argv": [*argv, "-f", "{connection_file}"],
         "display_name": "Python 3 (sandboxed grading)",
