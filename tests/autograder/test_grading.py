@@ -8,12 +8,15 @@ empty, misnamed and foreign notebooks, and a submission that tries to change gra
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 
 import nbformat
 import pytest
 from autograder_helpers import (
     ASSIGNMENTS,
+    ROOT,
     answers,
     grade_id,
     master,
@@ -131,30 +134,56 @@ BATCH = "06_evaluation"
 
 
 def _attack(out, subs) -> str:
-    """Student code that tries to change grades through every file it might reach."""
+    """Student code that tries to change grades through every file it might reach; prints what happened.
+
+    Absolute targets: grades.csv, the instructor's gradebook, another student's upload and outputs, the
+    master (opened for appending, nothing written: a failed sandbox must not damage the repository).
+    """
     fake = "student_id,assignment,score,max_score,status,reason,submission\\nmallory,06_evaluation,8,8,graded,,x\\n"
-    return f"""import glob, pathlib, sqlite3
-FAKE = "{fake}"
-for target in [r"{out}/grades.csv", "grades.csv", "../grades.csv", "../../grades.csv", "gradebook.db",
-               "../gradebook.db", "../../gradebook.db", "../course/gradebook.db", "../../course/gradebook.db"]:
-    try:
-        pathlib.Path(target).write_text(FAKE)
-    except Exception:
-        pass
-for target in [r"{subs}/ok_06_evaluation.ipynb", r"{out}/submitted/ok/06_evaluation/06_evaluation.ipynb",
-               r"{out}/autograded/ok/06_evaluation/06_evaluation.ipynb"]:
+    master = ROOT / "solutions" / BATCH / f"{BATCH}.ipynb"
+    return f"""import errno, glob, json, pathlib, sqlite3
+FAKE, report = "{fake}", {{}}
+def attempt(target, write):
     try:
         pathlib.Path(target).parent.mkdir(parents=True, exist_ok=True)
-        pathlib.Path(target).write_text("{{}}")
-    except Exception:
-        pass
-for db in glob.glob("/tmp/mtlkit-grade-*/**/gradebook.db", recursive=True):
-    try:
-        con = sqlite3.connect(db)
-        con.execute("update grade set manual_score = 100")
+        write(target)
+        report[target] = "done"
+    except OSError as err:
+        report[target] = errno.errorcode.get(err.errno, str(err))
+    except sqlite3.Error as err:
+        report[target] = type(err).__name__
+def update(db):
+    con = sqlite3.connect(db)
+    con.execute("update grade set manual_score = 100")
+    con.commit()
+for target in [r"{out}/grades.csv", "grades.csv", "../grades.csv", "../../grades.csv", "gradebook.db",
+               "../gradebook.db", "../../gradebook.db", "../course/gradebook.db", "../../course/gradebook.db"]:
+    attempt(target, lambda t: pathlib.Path(t).write_text(FAKE))
+for target in [r"{subs}/ok_06_evaluation.ipynb", r"{out}/submitted/ok/06_evaluation/06_evaluation.ipynb",
+               r"{out}/autograded/ok/06_evaluation/06_evaluation.ipynb"]:
+    attempt(target, lambda t: pathlib.Path(t).write_text("{{}}"))
+attempt(r"{master}", lambda t: open(t, "ab").close())
+for db in [r"{out}/gradebook.db", *glob.glob("/tmp/mtlkit-grade-*/**/gradebook.db", recursive=True)]:
+    attempt(db, update)
+print("ATTACK " + json.dumps(report))"""
+
+
+def _attack_report(out) -> dict[str, str]:
+    """What the attack's first cell printed, from the student's autograded notebook."""
+    nb = nbformat.read(out / "autograded" / "mallory" / BATCH / f"{BATCH}.ipynb", as_version=4)
+    texts = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    line = next(t for t in texts if t.startswith("ATTACK "))
+    return json.loads(line.removeprefix("ATTACK ").splitlines()[0])
+
+
+def _decoy_gradebook(path) -> bytes:
+    """An instructor's gradebook next to grades.csv (the plain nbgrader workflow keeps one there)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        con.execute("create table grade (id text, manual_score real)")
+        con.execute("insert into grade values ('test_delta_m_hidden', 0)")
         con.commit()
-    except Exception:
-        pass"""
+    return path.read_bytes()
 
 
 def test_batch_of_hostile_and_broken_submissions(tmp_path):
@@ -191,7 +220,12 @@ def test_batch_of_hostile_and_broken_submissions(tmp_path):
     mallory.cells.insert(1, nbformat.v4.new_code_cell(_attack(out, subs)))
     write(mallory, subs / f"mallory_{BATCH}.ipynb")
 
-    run_grader(BATCH, subs, out, "--timeout", "15")
+    master_bytes = (ROOT / "solutions" / BATCH / f"{BATCH}.ipynb").read_bytes()
+    gradebook_bytes = _decoy_gradebook(out / "gradebook.db")
+    from autograder import namespace
+
+    mode = "auto" if namespace.problem() else "namespace"  # auto: user where it works, else none
+    result = run_grader(BATCH, subs, out, "--timeout", "15", "--sandbox", mode)
     rows = _rows(out, BATCH)
     assert len(read_grades(out, BATCH)) == 10  # one row per submission, nothing lost
     assert _score(rows["ok"]) == total
@@ -214,6 +248,16 @@ def test_batch_of_hostile_and_broken_submissions(tmp_path):
         assert "modified" in rows["mallory"]["reason"]
     assert (out / "submitted" / "ok" / BATCH / f"{BATCH}.ipynb").read_bytes() == ok_bytes
     assert nbformat.read(out / "autograded" / "ok" / BATCH / f"{BATCH}.ipynb", as_version=4).cells
+    assert (ROOT / "solutions" / BATCH / f"{BATCH}.ipynb").read_bytes() == master_bytes
+    if "sandbox=namespace" in result.stderr:  # not merely detected afterwards: no write got through
+        assert _score(rows["mallory"]) == 0  # its private gradebook was never touched
+        attack = _attack_report(out)
+        absolute = {t: outcome for t, outcome in attack.items() if t.startswith("/")}
+        assert len(absolute) >= 6 and set(absolute.values()) <= {"EROFS", "OperationalError"}, attack
+        assert attack[str(out / "grades.csv")] == attack[str(subs / f"ok_{BATCH}.ipynb")] == "EROFS"
+        assert attack[str(ROOT / "solutions" / BATCH / f"{BATCH}.ipynb")] == "EROFS"
+        assert ok.read_bytes() == ok_bytes  # the other student's original upload
+        assert (out / "gradebook.db").read_bytes() == gradebook_bytes
 
     # re-running (here on two of the files) is safe: same grades for them, every other row kept
     rerun = tmp_path / "rerun"
