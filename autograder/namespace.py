@@ -11,15 +11,19 @@ where only null, zero, full, random, urandom and tty work (``nodev``: no raw dis
 ``exec setpriv --bounding-set -all --inh-caps -all --no-new-privs`` drops every capability: the kernel
 still runs as uid 0 but can neither remount anything read-write (no CAP_SYS_ADMIN), create device nodes,
 nor reach the grader's files through ``/proc/PID/root`` or ``/proc/PID/fd`` of a process outside
-(ptrace checks: those hold capabilities it lacks). See the README for what this does not stop.
+(ptrace checks: those hold capabilities it lacks). Afterwards ``kill_all`` kills every process left in
+that namespace, detached ones too. See the README for what this does not stop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +31,8 @@ from pathlib import Path
 
 SCRATCH = ("home", "tmp", "runtime", "work")  # the sandbox's only writable folders
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
-TOOLS = ("unshare", "mount", "setpriv", "sh")
+TOOLS = ("unshare", "mount", "setpriv", "sh", "readlink")
+NS_FILE = "mntns"  # in the sandbox's read-only root: which namespace to empty afterwards
 
 
 def mount_points(mountinfo: str) -> list[str]:
@@ -63,7 +68,7 @@ def command(box: Path, argv: list[str], hide: tuple[str, ...] = ()) -> list[str]
     tools = {name: shutil.which(name) or name for name in TOOLS}
     mount = shlex.quote(tools["mount"])
     q = shlex.quote
-    lines = ["set -e"]
+    lines = ["set -e", f"readlink /proc/self/ns/mnt > {q(str(box / NS_FILE))}"]  # before it turns read-only
     points = mount_points(Path("/proc/self/mountinfo").read_text())
     lines += [f"{mount} -o remount,bind,ro {q(p)}" for p in points if Path(p).exists()]
     for path in hideable(hide, box):
@@ -82,6 +87,30 @@ def command(box: Path, argv: list[str], hide: tuple[str, ...] = ()) -> list[str]
     lines.append("exec " + shlex.join([*drop, *argv]))
     unshare = [tools["unshare"], "--mount", "--propagation", "private", "--"]
     return [*unshare, tools["sh"], "-c", "\n".join(lines)]
+
+
+def kill_all(box: Path, rounds: int = 100) -> None:
+    """SIGKILL every process in the sandbox's mount namespace, detached ones included (none can leave it)."""
+    ns_file = box / NS_FILE
+    target = ns_file.read_text().strip() if ns_file.is_file() else ""
+    if not target or target == os.readlink("/proc/self/ns/mnt"):  # never the grader's own namespace
+        return
+    for _ in range(rounds):  # again until a scan finds none: they may fork meanwhile
+        found = False
+        for proc in Path("/proc").iterdir():
+            with contextlib.suppress(OSError):
+                if proc.name.isdigit() and os.readlink(proc / "ns" / "mnt") == target:
+                    os.kill(int(proc.name), signal.SIGKILL)
+                    found = found or _alive(proc)
+        if not found:
+            return
+
+
+def _alive(proc: Path) -> bool:
+    """Not yet a zombie (a killed orphan stays one until its new parent reaps it)."""
+    with contextlib.suppress(OSError):
+        return (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False
 
 
 # Run inside the namespace by the probe: the sandbox's work folder is writable, nothing else, no capability.

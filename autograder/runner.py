@@ -84,7 +84,7 @@ def _one_child(
                 line = lines.get(timeout=item["limit"])
             except queue.Empty:
                 _kill(proc)
-                Sandbox(Path(item["sandbox"]), item["uid"], item["uid"]).kill_processes()
+                Sandbox(Path(item["sandbox"]), item["uid"], item["uid"], item["namespace"]).kill_processes()
                 yield item, {"ok": False, "timeout": True, "log": []}
                 return
             if line is None:  # the child died without reporting this student

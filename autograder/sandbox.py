@@ -61,6 +61,8 @@ class Sandbox:
         if self.uid >= 0:
             _kill_all_of(self.uid, self.gid)
             return
+        if self.namespace:
+            namespace.kill_all(self.path)
         pid_file = self.path / "kernel.pid"
         pids = pid_file.read_text().split() if pid_file.is_file() else []
         for pid in pids:

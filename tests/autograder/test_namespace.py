@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from autograder_helpers import ROOT  # noqa: F401 (puts the repository on sys.path)
@@ -139,3 +141,33 @@ def test_hideable_keeps_folders_the_kernel_needs(tmp_path):
     other.mkdir()
     hide = (str(other), str(tmp_path), sys.prefix, str(tmp_path / "missing"))
     assert namespace.hideable(hide, box) == [str(other)]  # not the box's parent, Python, or a missing path
+
+
+def test_kill_all_ends_detached_processes_of_the_namespace_only(tmp_path):
+    _needs_namespace()
+    box = tmp_path / "box"
+    for sub in namespace.SCRATCH:
+        (box / sub).mkdir(parents=True)
+    outsider = subprocess.Popen(["sleep", "60"])  # same uid, other namespace: must survive
+    detach = "import subprocess as s\nprint(s.Popen(['setsid', 'sleep', '60'], stdout=s.DEVNULL, stderr=s.DEVNULL).pid)"
+    argv = namespace.command(box, [sys.executable, "-c", detach])
+    result = subprocess.run(argv, capture_output=True, text=True, check=True)
+    detached = int(result.stdout)
+    try:
+        assert namespace._alive(Path(f"/proc/{detached}"))  # it outlived the kernel that started it
+        namespace.kill_all(box)
+        assert not namespace._alive(Path(f"/proc/{detached}"))
+        assert outsider.poll() is None
+    finally:
+        outsider.kill()
+        outsider.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(detached, 9)
+
+
+def test_kill_all_never_targets_the_graders_own_namespace(tmp_path):
+    box = tmp_path / "box"
+    box.mkdir()
+    (box / namespace.NS_FILE).write_text(os.readlink("/proc/self/ns/mnt"))
+    namespace.kill_all(box)  # would kill this very test process otherwise
+    assert os.getpid() > 0
