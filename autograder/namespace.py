@@ -68,7 +68,7 @@ def command(box: Path, argv: list[str], hide: tuple[str, ...] = ()) -> list[str]
     tools = {name: shutil.which(name) or name for name in TOOLS}
     mount = shlex.quote(tools["mount"])
     q = shlex.quote
-    lines = ["set -e", f"readlink /proc/self/ns/mnt > {q(str(box / NS_FILE))}"]  # before it turns read-only
+    lines = ["set -e", f"{q(tools['readlink'])} /proc/self/ns/mnt > {q(str(box / NS_FILE))}"]  # before ro
     points = mount_points(Path("/proc/self/mountinfo").read_text())
     lines += [f"{mount} -o remount,bind,ro {q(p)}" for p in points if Path(p).exists()]
     for path in hideable(hide, box):
