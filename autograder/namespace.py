@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 SCRATCH = ("home", "tmp", "runtime", "work")  # the sandbox's only writable folders
@@ -95,15 +96,25 @@ def kill_all(box: Path, rounds: int = 100) -> None:
     target = ns_file.read_text().strip() if ns_file.is_file() else ""
     if not target or target == os.readlink("/proc/self/ns/mnt"):  # never the grader's own namespace
         return
+    killed: set[Path] = set()
     for _ in range(rounds):  # again until a scan finds none: they may fork meanwhile
-        found = False
-        for proc in Path("/proc").iterdir():
+        found = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _namespace_of(p) == target]
+        for proc in found:
             with contextlib.suppress(OSError):
-                if proc.name.isdigit() and os.readlink(proc / "ns" / "mnt") == target:
-                    os.kill(int(proc.name), signal.SIGKILL)
-                    found = found or _alive(proc)
+                os.kill(int(proc.name), signal.SIGKILL)
+        killed.update(found)
         if not found:
-            return
+            break
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in killed) and time.monotonic() < deadline:  # SIGKILL lands asynchronously
+        time.sleep(0.01)
+
+
+def _namespace_of(proc: Path) -> str:
+    try:
+        return os.readlink(proc / "ns" / "mnt")
+    except OSError:  # gone, or exiting
+        return ""
 
 
 def _alive(proc: Path) -> bool:
