@@ -39,6 +39,15 @@ class Weighting(nn.Module):
             raise UserError(f"got losses for tasks {sorted(losses)}, expected {sorted(self.tasks)}")
         return torch.stack([losses[t].float().reshape(()) for t in self.tasks])
 
+    def weighted_sum(self, losses: Mapping[str, Tensor], weights: Tensor) -> Tensor:
+        """``sum_t w_t L_t`` for a weight vector in ``self.tasks`` order (moved to the losses' device)."""
+        stacked = self.stack(losses)
+        return (weights.to(stacked) * stacked).sum()
+
+    def per_task(self, values: Tensor) -> dict[str, float]:
+        """A vector in ``self.tasks`` order as ``{task: float}`` (for ``weights``)."""
+        return dict(zip(self.tasks, values.tolist(), strict=True))
+
     def forward(self, losses: Mapping[str, Tensor]) -> Tensor:
         """The total loss of one step."""
         raise NotImplementedError

@@ -47,12 +47,11 @@ class DWA(Weighting):
             self._lambdas.copy_(len(self.tasks) * torch.softmax(ratios / self.temperature, dim=0))
 
     def forward(self, losses: Mapping[str, Tensor]) -> Tensor:
-        stacked = self.stack(losses)
-        return (self._lambdas.to(stacked) * stacked).sum()
+        return self.weighted_sum(losses, self._lambdas)
 
     @property
     def weights(self) -> dict[str, float]:
-        return dict(zip(self.tasks, self._lambdas.tolist(), strict=True))
+        return self.per_task(self._lambdas)
 
     def extra_repr(self) -> str:
         return f"tasks={list(self.tasks)}, temperature={self.temperature}"

@@ -64,12 +64,11 @@ class GradNorm(Weighting):
         self.register_buffer("_adam_v", torch.zeros(k))
 
     def forward(self, losses: Mapping[str, Tensor]) -> Tensor:
-        stacked = self.stack(losses)
-        return (self._weights.to(stacked.device) * stacked).sum()
+        return self.weighted_sum(losses, self._weights)
 
     @property
     def weights(self) -> dict[str, float]:
-        return dict(zip(self.tasks, self._weights.tolist(), strict=True))
+        return self.per_task(self._weights)
 
     def backward(self, losses: Mapping[str, Tensor], shared_parameters: Sequence[nn.Parameter]) -> Tensor:
         layer = last_shared_layer(shared_parameters)

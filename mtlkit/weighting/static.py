@@ -39,9 +39,8 @@ class Static(Weighting):
         return cls({first: gamma, second: 1.0 - gamma})
 
     def forward(self, losses: Mapping[str, Tensor]) -> Tensor:
-        stacked = self.stack(losses)
-        return (self._weights.to(stacked.device) * stacked).sum()
+        return self.weighted_sum(losses, self._weights)
 
     @property
     def weights(self) -> dict[str, float]:
-        return dict(zip(self.tasks, self._weights.tolist(), strict=True))
+        return self.per_task(self._weights)
