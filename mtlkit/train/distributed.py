@@ -2,10 +2,11 @@
 
 ``torchrun --nproc_per_node N -m mtlkit.cli train ...`` starts N processes with ``RANK``,
 ``WORLD_SIZE``, ``LOCAL_RANK`` and a rendezvous address in their environment; :func:`setup` joins the
-process group (NCCL on CUDA, gloo on the CPU) and pins each process to GPU ``LOCAL_RANK``. The loop then
-splits every global batch of the shared epoch permutation into disjoint per-rank slices, so N processes
-see the same images per step as one process would, with the same learning rate; DDP averages the
-gradients (Li et al., VLDB 2020), metrics are summed over ranks, and only rank 0 writes files.
+process group (NCCL when training on CUDA, gloo on the CPU: chosen by the requested device) and pins
+each CUDA process to GPU ``LOCAL_RANK``. The loop then splits every global batch of the shared epoch
+permutation into disjoint per-rank slices, so N processes see the same images per step as one process
+would, with the same learning rate; DDP averages the gradients (Li et al., VLDB 2020), metrics are
+summed over ranks, and only rank 0 writes files.
 """
 
 from __future__ import annotations
@@ -37,18 +38,72 @@ class Context:
         return self.rank == 0
 
 
-def setup() -> Context:
-    """Join the ``torchrun`` process group if ``WORLD_SIZE > 1`` (idempotent); else a 1-process context."""
+def device_type(device: str | torch.device, cuda_available: bool) -> str:
+    """``"cuda"`` or ``"cpu"`` (etc.) for a requested device; ``"auto"`` is CUDA when available."""
+    if isinstance(device, str) and device == "auto":
+        return "cuda" if cuda_available else "cpu"
+    try:
+        return torch.device(device).type
+    except (RuntimeError, TypeError) as err:
+        raise UserError(f"bad device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from err
+
+
+def plan(
+    device: str | torch.device | None, cuda_available: bool, gpu_count: int, local_rank: int
+) -> tuple[str, int | None]:
+    """The process-group backend and the GPU to pin for a rank that will train on ``device``.
+
+    A pure function of its inputs (tested on CPU): gloo for the CPU, NCCL for CUDA, chosen by the
+    *requested* device, not by whether a GPU exists, so ``--device cpu`` under ``torchrun`` on a GPU
+    machine gets gloo. ``device=None`` (a caller that only needs the rank before the device is known):
+    ``"cpu:gloo,cuda:nccl"`` when this rank has a GPU, so tensors on either device can be reduced.
+    """
+    has_gpu = cuda_available and local_rank < gpu_count
+    if device is None:
+        return ("cpu:gloo,cuda:nccl", local_rank) if has_gpu else ("gloo", None)
+    if device_type(device, cuda_available) != "cuda":
+        return "gloo", None
+    if not has_gpu:
+        raise UserError(
+            f"this process has LOCAL_RANK {local_rank} but only {gpu_count} GPU(s) are visible: start "
+            "torchrun with --nproc_per_node at most the number of GPUs, or use --device cpu"
+        )
+    return "nccl", local_rank
+
+
+def setup(device: str | torch.device | None = None) -> Context:
+    """Join the ``torchrun`` process group if ``WORLD_SIZE > 1`` (idempotent); else a 1-process context.
+
+    ``device`` is the device the caller will train on (see :func:`plan`); a group joined earlier must
+    have a backend for it.
+    """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:
         return Context()
-    if not dist.is_initialized():
-        if torch.cuda.is_available() and os.environ.get("CUDA_VISIBLE_DEVICES", None) != "":
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-            dist.init_process_group("nccl")
-        else:
-            dist.init_process_group("gloo")
+    if dist.is_initialized():
+        _check_backend(device)
+    else:
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        available = torch.cuda.is_available() and os.environ.get("CUDA_VISIBLE_DEVICES", None) != ""
+        count = torch.cuda.device_count() if available else 0
+        backend, gpu = plan(device, available, count, local_rank)
+        if gpu is not None:
+            torch.cuda.set_device(gpu)
+        dist.init_process_group(backend)
     return Context(dist.get_rank(), dist.get_world_size())
+
+
+def _check_backend(device: str | torch.device | None) -> None:
+    if device is None:
+        return
+    kind = device_type(device, torch.cuda.is_available())
+    needed = "nccl" if kind == "cuda" else "gloo"
+    backend = str(dist.get_backend())
+    if needed not in backend:
+        raise UserError(
+            f"the process group was started with the {backend} backend, which cannot train on {kind}; "
+            "pass the same --device to every part of the run"
+        )
 
 
 def context() -> Context:

@@ -66,7 +66,7 @@ def fit(
     slice of every batch, metrics are summed over processes and only rank 0 writes checkpoints.
     """
     _check_arguments(model, train, val, epochs, batch_size, label_smoothing, select, resume, checkpoint_dir)
-    ctx = distributed.setup()
+    ctx = distributed.setup(device)  # before resolving 'auto': it pins this rank's GPU
     precision = resolve_precision(device, amp, channels_last)
     tasks = list(model.tasks)
     weighting = weighting if weighting is not None else _default_weighting(model.tasks)
