@@ -22,7 +22,9 @@ from mtlkit.errors import UserError
 from mtlkit.experiment import RESULT_FILE, load_splits, prepare_output
 
 STATE_FILE = "capstone.json"
-_IGNORED = ("device",)  # where a run trains does not change what it is
+# Where a run trains, whether it is compiled and where the data is read from do not change what it
+# computes (progress and quiet are not part of a config at all): a resume may change them.
+_IGNORED = ("device", "compile", "root")
 
 
 def run_capstone(
@@ -103,6 +105,8 @@ def _prepare(root: Path, planned: grid.PlannedRun) -> Path:
                 f"{directory} holds a run with a different config (differs in {', '.join(keys)}): "
                 "use another --out, or delete that folder to retrain it"
             )
+        if not (directory / RESULT_FILE).exists():  # workers read run.json: give them today's choices
+            write_json(path, meta)
     else:
         write_json(path, meta)
     return directory

@@ -98,3 +98,38 @@ def test_run_json_records_the_cell_and_config(tmp_path, fake_run):
     meta = json.loads((directory / "run.json").read_text())
     assert meta["mode"] == "mtl" and meta["backbone"] == "vit"
     assert meta["config"]["backbone"] == "vit_tiny" and meta["config"]["tasks"] == ["fine", "coarse"]
+
+
+@pytest.mark.parametrize("changed", [{"compile": True}, {"root": "/elsewhere/data"}, {"device": "cuda"}])
+def test_a_resume_may_change_what_cannot_change_the_result(tmp_path, changed):
+    from mtlkit.capstone import grid, presets
+    from mtlkit.capstone.runner import _prepare
+
+    planned = grid.plan(presets.get("quick"), backbones=["cnn"])[0]
+    _prepare(tmp_path, planned)
+    again = grid.plan(presets.get("quick"), backbones=["cnn"], overrides=changed)[0]
+    directory = _prepare(tmp_path, again)  # no UserError
+    held = json.loads((directory / "run.json").read_text())["config"]
+    assert {k: held[k] for k in changed} == changed  # a worker process resumes with the new choice
+
+
+def test_a_finished_run_keeps_the_config_it_ran_with(tmp_path):
+    from mtlkit.capstone import grid, presets
+    from mtlkit.capstone.runner import _prepare
+
+    directory = _prepare(tmp_path, grid.plan(presets.get("quick"), backbones=["cnn"])[0])
+    (directory / "metrics.json").write_text("{}")
+    _prepare(tmp_path, grid.plan(presets.get("quick"), backbones=["cnn"], overrides={"compile": True})[0])
+    assert json.loads((directory / "run.json").read_text())["config"]["compile"] is False
+
+
+def test_a_resume_that_changes_the_recipe_is_refused(tmp_path):
+    from mtlkit.capstone import grid, presets
+    from mtlkit.capstone.runner import _prepare
+
+    _prepare(tmp_path, grid.plan(presets.get("quick"), backbones=["cnn"])[0])
+    with pytest.raises(UserError, match=r"differs in amp, lr"):
+        _prepare(
+            tmp_path,
+            grid.plan(presets.get("quick"), backbones=["cnn"], overrides={"lr": 1.0, "amp": "off"})[0],
+        )
