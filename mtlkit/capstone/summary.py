@@ -78,6 +78,22 @@ def study_columns(runs: list[dict[str, Any]], dataset: str, backbone: str, mode:
     return line
 
 
+SPEED = "× study speed"
+
+
+def speedup(backbone: str, runs: list[dict[str, Any]]) -> str:
+    """The study's seconds per epoch over our mean (``21.3×``: we run an epoch 21.3 times faster);
+    "n/a" for a backbone the study did not time."""
+    published, ours = study.SECONDS_PER_EPOCH.get(backbone), values(runs, "s_per_epoch")
+    if published is None or not ours or mean(ours) <= 0:
+        return "n/a"
+    return f"{published / mean(ours):.1f}×"
+
+
+def study_times() -> str:
+    return ", ".join(f"{b} {t:g} s" for b, t in study.SECONDS_PER_EPOCH.items())
+
+
 def grid_tables(rows: list[dict[str, Any]]) -> str:
     """One table per dataset; the study's columns only for the datasets it used."""
     cells = group(rows, "dataset", "backbone", "mode", "weighting")
@@ -94,6 +110,8 @@ def grid_tables(rows: list[dict[str, Any]]) -> str:
             line["coarse from fine"] = pct(values(runs, "coarse_from_fine"))
             line["parameters"] = f"{round(mean(values(runs, 'parameters'))):,}"
             line["s/epoch"] = f"{mean(values(runs, 's_per_epoch')):.2f}"
+            if dataset in study.DATASETS:
+                line[SPEED] = speedup(backbone, runs)
             table.append(line)
         columns = list(table[0]) if table else []
         parts.append(f"### {dataset}\n\n{markdown_table(table, columns)}\n")
@@ -266,7 +284,9 @@ def summary_markdown(rows: list[dict[str, Any]], preset: str, pending: list[str]
     if any(r["dataset"] in study.DATASETS for r in rows):
         parts.append(
             "Beside ours: the study's published value and our mean minus it, in points (n/a: not found in "
-            f"the study's notebooks). Study: {study.SOURCE}. {study.CAVEAT}\n"
+            f"the study's notebooks). Study: {study.SOURCE}. {study.CAVEAT} `{SPEED}` is the study's "
+            f"seconds per epoch ({study_times()}, on its own hardware) divided by ours: how many times "
+            "faster an epoch runs here.\n"
         )
     if pending:
         parts.append(f"**Not finished yet** (re-run the same command to resume): {', '.join(pending)}.\n")

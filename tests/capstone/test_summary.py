@@ -163,3 +163,37 @@ def test_no_study_columns_for_a_dataset_the_study_did_not_use(fake_run, tmp_path
     backbone_grid(fake_run, {("vit", "mtl"): ((0.6, 0.6), (0.9, 0.9))})
     text = summary_markdown(rows_of(tmp_path), "quick", [])
     assert "(study)" not in text and study.CAVEAT not in text
+
+
+def speed_column(text, backbone):
+    """{approach: the '× study speed' cell} of the rows of ``backbone`` in summary.md."""
+    lines = [line.split("|") for line in text.splitlines() if line.startswith("| ")]
+    header = [c.strip() for c in lines[0]]
+    at = header.index("× study speed")
+    return {c[2].strip(): c[at].strip() for c in lines if c[1].strip() == backbone}
+
+
+def test_speedup_over_the_study_divides_its_epoch_time_by_ours(fake_run, tmp_path):
+    for backbone in ("resnet152", "vit"):
+        fake_run(dataset="cifar10", backbone=backbone, mode="stl_fine", weighting="none", fine=0.5)
+        fake_run(dataset="cifar10", backbone=backbone, mode="mtl", weighting="static", fine=0.5, coarse=0.9)
+    fake_run(dataset="cifar10", backbone="cnn", mode="mtl", weighting="static", fine=0.5, coarse=0.9)
+    text = summary_markdown(rows_of(tmp_path), "seed", [])
+    # fake runs take 2 s (STL) and 3 s (MTL) per epoch; the study took 46 s (ResNet-152) and 63 s (ViT)
+    assert speed_column(text, "resnet152") == {"STL fine": "23.0×", "MTL (static)": "15.3×"}
+    assert speed_column(text, "vit") == {"STL fine": "31.5×", "MTL (static)": "21.0×"}
+    assert speed_column(text, "cnn") == {"MTL (static)": "n/a"}  # not a backbone the study timed
+    assert "seconds per epoch (vit 63 s, resnet152 46 s" in text
+
+
+def test_speedup_uses_the_mean_over_seeds(fake_run, tmp_path):
+    from mtlkit.capstone.summary import speedup
+
+    runs = [{"seed": 0, "s_per_epoch": 2.0}, {"seed": 1, "s_per_epoch": 4.0}]
+    assert speedup("resnet152", runs) == f"{46 / 3:.1f}×"
+    assert speedup("resnet152", []) == "n/a"
+
+
+def test_no_speed_column_for_a_dataset_the_study_did_not_use(fake_run, tmp_path):
+    backbone_grid(fake_run, {("vit", "mtl"): ((0.6, 0.6), (0.9, 0.9))})
+    assert "study speed" not in summary_markdown(rows_of(tmp_path), "quick", [])
