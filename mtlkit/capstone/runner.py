@@ -1,9 +1,11 @@
 """``run_capstone``: plan the grid, train what is not finished, rebuild runs.csv, summary.md and figures.
 
 Resumable by construction: each run has its own folder (``runs/<name>/``) with ``run.json`` (its cell
-and config), checkpoints after every epoch and, once finished, ``metrics.json``. Re-running the same
-command skips finished runs, continues an interrupted one from ``checkpoint/last.pt`` (ending with the
-same metrics as an uninterrupted run on the CPU) and rebuilds the report from all finished runs.
+and config), checkpoints (on the cadence of :class:`mtlkit.train.checkpoint.Cadence`) and, once
+finished, ``metrics.json``, after which its ``checkpoint/last.pt`` is deleted (``best.pt`` is kept).
+Re-running the same command skips finished runs, continues an interrupted one from
+``checkpoint/last.pt`` (ending with the same metrics as an uninterrupted run on the CPU) and rebuilds
+the report from all finished runs.
 A folder holding a different preset, or a run with a different config, is refused rather than mixed.
 """
 
@@ -20,6 +22,7 @@ from mtlkit._io import write_json, write_text
 from mtlkit.capstone import figures, grid, presets, results, summary
 from mtlkit.errors import UserError
 from mtlkit.experiment import RESULT_FILE, load_splits, prepare_output
+from mtlkit.train.checkpoint import LAST
 
 STATE_FILE = "capstone.json"
 # Where a run trains, whether it is compiled and where the data is read from do not change what it
@@ -69,6 +72,8 @@ def run_capstone(
         failed = {name: f"exit status {rc}" for name, rc in status.items() if rc != 0}
     else:
         failed = _run_here(todo, runs, progress, log)
+    for directory in directories:  # also those finished by worker processes or an earlier call
+        drop_resume_state(directory)
     report = write_report(root, chosen.name)
     report["failed"] = failed
     return report
@@ -123,11 +128,22 @@ def _run_here(
         log(f"== [{i}/{len(directories)}] {directory.name}")
         try:
             run(configs[directory.name], directory, resume=True, progress=progress)
+            drop_resume_state(directory)
         except Exception as err:
             write_text(directory / "error.txt", traceback.format_exc())
             failed[directory.name] = f"{type(err).__name__}: {err}"
             log(f"!! {directory.name} failed: {failed[directory.name]} (see {directory / 'error.txt'})")
     return failed
+
+
+def drop_resume_state(directory: Path) -> bool:
+    """Delete a finished run's ``checkpoint/last.pt`` (its training state, ~0.9 GB for ResNet-152):
+    nothing resumes a run that has ``metrics.json``. ``best.pt``, the selected weights, stays."""
+    last = directory / "checkpoint" / LAST
+    if not (directory / RESULT_FILE).exists() or not last.exists():
+        return False
+    last.unlink()
+    return True
 
 
 def write_report(out: str | os.PathLike, preset: str) -> dict[str, Any]:

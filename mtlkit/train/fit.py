@@ -51,16 +51,25 @@ def fit(
     seed: int = 0,
     checkpoint_dir: str | Path | None = None,
     resume: bool = False,
+    checkpoint_every: int = 1,
+    checkpoint_seconds: float | str = "auto",
     progress: bool = True,
     select: str = "mean_acc",
     callback: Callable[[dict[str, Any]], None] | None = None,
 ) -> History:
     """Train ``model`` on ``train``, select the best epoch on ``val`` and restore its weights.
 
-    Returns a :class:`History`. With ``checkpoint_dir`` the state after every epoch is saved
-    (``last.pt``) with the best weights (``best.pt``); ``resume=True`` continues from ``last.pt`` and ends
-    with the same metrics as an uninterrupted run (on CPU, same seed). ``callback(record)`` is called
-    after every epoch (live plots, widgets). Without ``val`` the last epoch is kept.
+    Returns a :class:`History`. ``callback(record)`` is called after every epoch (live plots, widgets).
+    Without ``val`` the last epoch is kept.
+
+    Checkpoints: with ``checkpoint_dir`` the whole training state (``last.pt``: weights, optimiser,
+    schedule, weighting, history, best weights) and the best weights (``best.pt``) are saved after
+    every ``checkpoint_every``-th epoch once ``checkpoint_seconds`` have passed since the previous
+    save, and always after the final epoch (:class:`~mtlkit.train.checkpoint.Cadence`). The default
+    ``"auto"`` saves every epoch on the CPU and, on CUDA, spaces saves so that they take at most about
+    5% of the run (a ResNet-152 ``last.pt`` is ~0.9 GB). ``resume=True`` continues from ``last.pt``,
+    repeating the epochs run since it was saved, and ends with the same metrics as an uninterrupted run
+    (on CPU, same seed): every epoch's random numbers depend only on ``(seed, epoch)``.
 
     Under ``torchrun`` (``WORLD_SIZE > 1``) the model is wrapped in DDP, each process trains on its
     slice of every batch, metrics are summed over processes and only rank 0 writes checkpoints.
@@ -68,6 +77,7 @@ def fit(
     _check_arguments(model, train, val, epochs, batch_size, label_smoothing, select, resume, checkpoint_dir)
     ctx = distributed.setup(device)  # before resolving 'auto': it pins this rank's GPU
     precision = resolve_precision(device, amp, channels_last)
+    cadence = ckpt.Cadence(checkpoint_every, checkpoint_seconds, precision.device.type)
     tasks = list(model.tasks)
     weighting = weighting if weighting is not None else _default_weighting(model.tasks)
     distributed.check_weighting(weighting, ctx)
@@ -124,6 +134,7 @@ def fit(
         ctx,
     )
     bar = _epoch_bar(progress, start, epochs)
+    saver = _Saver(checkpoint_dir, cadence, run, history, best_state) if writes else None
     for epoch in range(start, epochs):
         torch.manual_seed(seed * 100_003 + epoch)  # dropout & co. depend only on (seed, epoch): resumable
         loader.set_epoch(epoch)
@@ -136,13 +147,10 @@ def fit(
         weighting.epoch_end({t: record["train"][t]["loss"] for t in tasks})
         if history.append(record) or val is None:
             best_state = ckpt.cpu_state(model)
-            if writes:
-                ckpt.save_best(checkpoint_dir, best_state, {"epoch": epoch + 1, "tasks": model.tasks})
-        if writes:
-            ckpt.save_last(
-                checkpoint_dir,
-                _training_state(epoch + 1, model, weighting, opt, scheduler, history, best_state),
-            )
+            if saver is not None:
+                saver.best(best_state, epoch + 1)
+        if saver is not None:
+            saver.maybe_save(epoch + 1, epochs)
         _report(bar, record, tasks)
         if callback is not None:
             callback(record)
@@ -219,6 +227,31 @@ def _step(run: _Run, images: torch.Tensor, labels: dict[str, torch.Tensor]):
     run.opt.step()
     run.scheduler.step()
     return logits, losses
+
+
+class _Saver:
+    """Writes ``best.pt`` and ``last.pt`` when the cadence says so (``best.pt`` only if it changed)."""
+
+    def __init__(self, directory, cadence: ckpt.Cadence, run: _Run, history: History, best_state) -> None:
+        self.directory, self.cadence, self.run, self.history = directory, cadence, run, history
+        self.best_state, self.best_epoch, self.best_unsaved = best_state, None, False
+
+    def best(self, state: dict[str, torch.Tensor], epoch: int) -> None:
+        self.best_state, self.best_epoch, self.best_unsaved = state, epoch, True
+
+    def maybe_save(self, epochs_done: int, epochs: int) -> None:
+        if not self.cadence.due(epochs_done, epochs):
+            return
+        run = self.run
+        with self.cadence.saving():
+            if self.best_unsaved:
+                meta = {"epoch": self.best_epoch, "tasks": run.model.tasks}
+                ckpt.save_best(self.directory, self.best_state, meta)
+                self.best_unsaved = False
+            state = _training_state(
+                epochs_done, run.model, run.weighting, run.opt, run.scheduler, self.history, self.best_state
+            )
+            ckpt.save_last(self.directory, state)
 
 
 def _default_weighting(tasks: dict[str, int]) -> nn.Module:

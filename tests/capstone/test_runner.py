@@ -26,6 +26,8 @@ def test_capstone_writes_every_output_then_skips_finished_runs(tmp_path):
     ]
     assert (tmp_path / "runs.csv").exists() and (tmp_path / "summary.md").exists()
     assert len(list((tmp_path / "figures").glob("*.png"))) == 3
+    assert list(tmp_path.glob("runs/*/checkpoint/last.pt")) == []  # finished: no training state kept
+    assert len(list(tmp_path.glob("runs/*/checkpoint/best.pt"))) == 3
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/*/metrics.json")}
     lines = []
     again = run_capstone(
@@ -133,3 +135,18 @@ def test_a_resume_that_changes_the_recipe_is_refused(tmp_path):
             tmp_path,
             grid.plan(presets.get("quick"), backbones=["cnn"], overrides={"lr": 1.0, "amp": "off"})[0],
         )
+
+
+def test_a_finished_runs_training_state_is_deleted_and_its_best_weights_kept(tmp_path):
+    from mtlkit.capstone.runner import drop_resume_state
+
+    checkpoint = tmp_path / "checkpoint"
+    checkpoint.mkdir()
+    (checkpoint / "last.pt").write_bytes(b"state")
+    (checkpoint / "best.pt").write_bytes(b"weights")
+    assert drop_resume_state(tmp_path) is False  # not finished: the run resumes from last.pt
+    assert (checkpoint / "last.pt").exists()
+    (tmp_path / "metrics.json").write_text("{}")
+    assert drop_resume_state(tmp_path) is True
+    assert not (checkpoint / "last.pt").exists() and (checkpoint / "best.pt").exists()
+    assert drop_resume_state(tmp_path) is False
