@@ -1,5 +1,6 @@
-"""One source of truth: every lesson with a build script (lessons/_build/lessonNN.py) is rebuilt in memory
-and must equal its committed notebook, cell by cell (type, id, source, metadata) and in its metadata.
+"""One source of truth: every lesson with a build script (lessons/_build/lessonNN.py, which may import its
+later cells from lessonNN_part2.py, ...) is rebuilt in memory and must equal its committed notebook, cell by
+cell (type, id, source, metadata) and in its metadata.
 
 The build runs no formatter (nbbuild.py keeps the sources ruff-formatted instead), so this needs no ruff
 and writes nothing.
@@ -14,7 +15,9 @@ import pytest
 from notebook_runner import REPO, read
 
 BUILD = REPO / "lessons" / "_build"
-SOURCES = sorted(BUILD.glob("lesson[0-9]*.py"))
+SOURCES = sorted(BUILD.glob("lesson[0-9][0-9].py"))
+PARTS = sorted(BUILD.glob("lesson[0-9][0-9]_part*.py"))
+MAX_LINES = 400  # the developers' guide: no file over ~400 lines
 FIX = "rebuild it: `python lessons/_build/build_all.py` (edit the lessonNN.py source, not the notebook)"
 
 
@@ -43,6 +46,21 @@ def differences(built: nbformat.NotebookNode, committed: nbformat.NotebookNode) 
 
 def test_every_numbered_lesson_source_is_found():
     assert [p.stem for p in SOURCES][:6] == [f"lesson0{i}" for i in range(1, 7)]
+
+
+@pytest.mark.parametrize("part", PARTS, ids=lambda p: p.stem)
+def test_every_part_is_imported_by_its_lesson(part):
+    lesson = BUILD / (part.stem.split("_part")[0] + ".py")
+    assert lesson.is_file(), f"{part.name} has no {lesson.name}"
+    assert f"from {part.stem} import CELLS" in lesson.read_text(), f"{lesson.name} never uses {part.name}"
+
+
+@pytest.mark.parametrize("source", sorted(BUILD.glob("*.py")), ids=lambda p: p.stem)
+def test_build_sources_stay_short(source):
+    lines = len(source.read_text().splitlines())
+    assert lines <= MAX_LINES, (
+        f"{source.name} has {lines} lines: move whole sections into a lessonNN_partK.py"
+    )
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
