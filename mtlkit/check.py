@@ -4,6 +4,11 @@
     check.shape(logits, (8, 10), "fine logits")
     check.close(my_attention(x), reference(x), atol=1e-5, what="attention output")
     check.true(acc > 1 / 12, "better than chance", hint="train for more epochs")
+    check.answer(my_answer, expected, "Q1: parameters saved")   # a self-check question
+
+A self-check question gives the student a placeholder, ``my_answer = None  # your answer``: while it is
+``None``, :func:`answer` (and :func:`filled`) print ``… fill in my_answer ...`` instead of failing, so a
+notebook runs top to bottom before its questions are answered.
 
 Plain functions, no grading framework: a student can run them anywhere (Jupyter, Colab, a script).
 Imports stay light: torch is never imported here; tensors are recognised by duck typing.
@@ -11,13 +16,14 @@ Imports stay light: torch is never imported here; tensors are recognised by duck
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 PASS = "✓"
 FAIL = "✗"
+TODO = "…"
 
 
 def _say(what: str) -> None:
@@ -36,6 +42,42 @@ def _array(value: Any) -> np.ndarray:
     if hasattr(value, "detach"):  # a torch tensor, without importing torch
         value = value.detach().cpu().double().numpy()
     return np.asarray(value, dtype=np.float64)
+
+
+def filled(value: Any, name: str = "my_answer") -> bool:
+    """``False``, after saying what to do, while a self-check answer is still the placeholder ``None``."""
+    if value is None:
+        print(f"{TODO} fill in {name} above, then run this cell again")
+        return False
+    return True
+
+
+def answer(
+    value: Any,
+    expected: Any,
+    what: str = "your answer",
+    *,
+    atol: float = 0.0,
+    rtol: float = 0.0,
+    name: str = "my_answer",
+    hint: str | None = None,
+) -> None:
+    """Check a student's ``value`` against ``expected`` (a ``None`` value asks for an answer instead).
+
+    With ``atol = rtol = 0`` the comparison is exact (:func:`equal`), else :func:`close`. A mapping is
+    compared key by key, in ``expected``'s order (``{"fine": 0.9, "coarse": 1.1}``).
+    """
+    if not filled(value, name):
+        return
+    if isinstance(expected, Mapping):
+        if not isinstance(value, Mapping) or set(value) != set(expected):
+            got = sorted(value) if isinstance(value, Mapping) else type(value).__name__
+            raise _fail(what, f"expected a dict with keys {sorted(expected)}, got {got}", hint)
+        value, expected = [value[k] for k in expected], list(expected.values())
+    if atol == 0.0 and rtol == 0.0:
+        equal(value, expected, what, hint=hint)
+    else:
+        close(value, expected, atol, what, rtol=rtol, hint=hint)
 
 
 def true(condition: Any, what: str, *, hint: str | None = None) -> None:

@@ -106,3 +106,40 @@ def test_import_does_not_import_torch():
     code = "import sys, mtlkit.check; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_filled_asks_for_the_placeholder_and_accepts_anything_else(capsys):
+    assert check.filled(None) is False
+    assert capsys.readouterr().out == "… fill in my_answer above, then run this cell again\n"
+    assert check.filled(0, "same_input") is True
+    assert capsys.readouterr().out == ""
+
+
+def test_answer_left_at_none_asks_for_it_instead_of_failing(capsys):
+    check.answer(None, 9216, "Q1")
+    assert capsys.readouterr().out == "… fill in my_answer above, then run this cell again\n"
+
+
+def test_answer_is_exact_without_a_tolerance(capsys):
+    check.answer(9216, 9216, "Q1: alphas")
+    assert capsys.readouterr().out == "✓ Q1: alphas\n"
+    with pytest.raises(AssertionError, match="got 9215, expected 9216"):
+        check.answer(9215, 9216, "Q1: alphas")
+
+
+def test_answer_with_a_tolerance_compares_numbers_and_tensors(capsys):
+    check.answer(4.63, 4.6316, "Q1: ratio", atol=0.01)
+    check.answer([0.5, 1.5], torch.tensor([0.5, 1.5]), "Q3: update", atol=1e-6)
+    assert capsys.readouterr().out.count("✓") == 2
+    with pytest.raises(AssertionError, match="Q1: ratio"):
+        check.answer(4.0, 4.6316, "Q1: ratio", atol=0.01)
+
+
+def test_answer_compares_a_dict_key_by_key():
+    check.answer({"coarse": 1.1, "fine": 0.9}, {"fine": 0.9, "coarse": 1.1}, "weights", atol=1e-9)
+    with pytest.raises(AssertionError, match="entries differ"):
+        check.answer({"fine": 1.1, "coarse": 0.9}, {"fine": 0.9, "coarse": 1.1}, "weights", atol=1e-9)
+    with pytest.raises(AssertionError, match=r"expected a dict with keys \['coarse', 'fine'\]"):
+        check.answer([0.9, 1.1], {"fine": 0.9, "coarse": 1.1}, "weights", atol=1e-9)
+    with pytest.raises(AssertionError, match="got \\['fine'\\]"):
+        check.answer({"fine": 0.9}, {"fine": 0.9, "coarse": 1.1}, "weights", atol=1e-9)
