@@ -5,6 +5,9 @@ derived from ``SMOKE`` inside that cell: every size/epoch knob is ``None`` there
 mode") and the following cell fills it from ``SMOKE``. Then ``MTLKIT_SMOKE=1`` and ``-p SMOKE True`` give
 the same run, and ``-p EPOCHS 3`` overrides one knob. The fast tests execute just those cells (with
 papermill's injection, :func:`notebook_runner.inject_parameters`); a slow test runs lesson 1 in a kernel.
+
+Every cell before the setup cell runs before mtlkit is installed (in a fresh Colab): the tests run them
+with mtlkit made unimportable.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import sys
 from pathlib import Path
 
 import nbformat
@@ -28,6 +32,13 @@ from notebook_runner import (
 )
 
 DEFAULTS_COMMENT = "# Resolve defaults for the chosen mode"
+SETUP_MARKER = 'find_spec("mtlkit") is None'  # the Colab install condition
+# Knobs whose None is passed on to mtlkit, which picks the value (so the defaults cell leaves them alone).
+LEFT_TO_THE_LIBRARY = {"07": {"SEEDS": "run_capstone(seeds=None) runs the preset's seeds"}}
+
+
+def library_knobs(path: Path) -> set[str]:
+    return set(LEFT_TO_THE_LIBRARY.get(path.name[:2], {}))
 
 
 def assigned(source: str) -> dict[str, ast.expr]:
@@ -87,7 +98,7 @@ def test_parameters_cell_holds_raw_values_and_the_next_cell_resolves_them(path):
     assert not derived, f"derived from SMOKE inside the parameters cell (papermill -p would miss): {derived}"
     assert knobs(path), "size/epoch knobs default to None in the parameters cell"
     assert following.source.startswith(DEFAULTS_COMMENT), "the next cell resolves the defaults"
-    missing = set(knobs(path)) - set(assigned(following.source))
+    missing = set(knobs(path)) - set(assigned(following.source)) - library_knobs(path)
     assert not missing, f"left at None and never resolved: {sorted(missing)}"
 
 
@@ -100,7 +111,8 @@ def test_smoke_parameter_and_environment_variable_give_the_same_values(path, mon
     full = resolve(path, monkeypatch, env_smoke=None)
     assert smoke["SMOKE"] is True and full["SMOKE"] is False
     assert any(smoke[k] != full[k] for k in knobs(path)), "smoke mode shrinks something"
-    assert all(full[k] is not None and smoke[k] is not None for k in knobs(path)), "every None is resolved"
+    resolved = [k for k in knobs(path) if k not in library_knobs(path)]
+    assert all(full[k] is not None and smoke[k] is not None for k in resolved), "every None is resolved"
     assert resolve(path, monkeypatch, env_smoke=None, parameters={"SMOKE": True}) == smoke
     assert resolve(path, monkeypatch, env_smoke="1", parameters={"SMOKE": False}) == full
 
@@ -111,6 +123,52 @@ def test_one_injected_knob_overrides_only_that_knob(path, monkeypatch):
     knob = "EPOCHS" if "EPOCHS" in full else knobs(path)[0]
     got = resolve(path, monkeypatch, env_smoke=None, parameters={knob: 3})
     assert got == {**full, knob: 3}
+
+
+def before_setup(path: Path) -> list[nbformat.NotebookNode]:
+    """The code cells that run before the setup cell (the one that installs mtlkit in Colab)."""
+    cells = code_cells(read(path))
+    setup = next(i for i, c in enumerate(cells) if SETUP_MARKER in c.source)
+    return cells[:setup]
+
+
+def imported_modules(source: str) -> set[str]:
+    """Top-level package names a cell imports."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_no_cell_before_the_setup_cell_imports_mtlkit(path):
+    cells = before_setup(path)
+    assert len(cells) >= 2, "the parameters and defaults cells come before the setup cell"
+    importing = [i for i, c in enumerate(cells) if "mtlkit" in imported_modules(c.source)]
+    assert not importing, f"code cells {importing} import mtlkit before the setup cell installs it"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("env_smoke", ["1", None], ids=["smoke", "full"])
+def test_cells_before_the_setup_cell_run_without_mtlkit(path, env_smoke, monkeypatch):
+    """As in a fresh Colab runtime: mtlkit is not installed until the setup cell has run."""
+    for name in [m for m in sys.modules if m == "mtlkit" or m.startswith("mtlkit.")]:
+        monkeypatch.setitem(sys.modules, name, None)  # a None entry makes `import` raise ImportError
+    monkeypatch.setitem(sys.modules, "mtlkit", None)
+    if env_smoke is None:
+        monkeypatch.delenv("MTLKIT_SMOKE", raising=False)
+    else:
+        monkeypatch.setenv("MTLKIT_SMOKE", env_smoke)
+    with pytest.raises(ImportError):
+        exec("import mtlkit.capstone", {})  # the guard works
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for cell in before_setup(path):
+            exec(cell.source, namespace)
+    assert namespace["SMOKE"] is (env_smoke == "1")
 
 
 def test_injection_puts_a_tagged_cell_right_after_the_parameters_cell():
