@@ -115,9 +115,9 @@ def context() -> Context:
 
 def check_weighting(weighting: nn.Module, ctx: Context) -> None:
     """Refuse gradient-based weightings (GradNorm, PCGrad) under DDP: they run one backward per task."""
-    from mtlkit.weighting.base import Weighting
+    from mtlkit.train.weighting_calls import has_own_backward
 
-    if ctx.enabled and type(weighting).backward is not Weighting.backward:
+    if ctx.enabled and has_own_backward(weighting):
         raise UserError(
             f"weighting {type(weighting).__name__} manipulates per-task gradients and does not work with "
             "DDP (torchrun); use equal, static, uncertainty or dwa, or train in one process"

@@ -7,11 +7,16 @@ head (single- or multi-task) only adds something if it beats that baseline.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
 from mtlkit.train.device import Precision, resolve_precision
 from mtlkit.train.losses import coarse_from_fine_correct, correct_counts, task_losses
+
+if TYPE_CHECKING:
+    from mtlkit.data import DeviceLoader, TaskDataset
 
 
 def model_device(model: nn.Module) -> torch.device:
@@ -23,11 +28,11 @@ def model_device(model: nn.Module) -> torch.device:
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
-    dataset,
+    dataset: TaskDataset,
     *,
     batch_size: int = 500,
     precision: Precision | None = None,
-    loader=None,
+    loader: DeviceLoader | None = None,
 ) -> dict[str, dict[str, float]]:
     """Return ``{task: {"acc", "loss"}}`` for the model's tasks, and ``"coarse_from_fine": {"acc"}``.
 
@@ -48,6 +53,8 @@ def evaluate(
         )
     tasks = list(getattr(model, "tasks", dataset.tasks))
     with_cff = "fine" in tasks and "coarse" in dataset.labels and dataset.coarse_of_fine is not None
+    # moved once, not per batch: a host-to-device copy in the loop would wait for the GPU every batch
+    coarse_of_fine = dataset.coarse_of_fine.to(precision.device) if with_cff else None
     sums = torch.zeros(2 * len(tasks) + 1, device=precision.device)
     was_training = model.training
     model.eval()
@@ -60,7 +67,7 @@ def evaluate(
             batch = images.shape[0]
             parts = [losses[t] * batch for t in tasks] + [correct[t] for t in tasks]
             cff = (
-                coarse_from_fine_correct(logits["fine"], labels["coarse"], dataset.coarse_of_fine)
+                coarse_from_fine_correct(logits["fine"], labels["coarse"], coarse_of_fine)
                 if with_cff
                 else torch.zeros((), device=precision.device)
             )

@@ -11,28 +11,35 @@ waits for the host. Each step minimises the weighted sum of per-task cross-entro
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from mtlkit.errors import UserError
 from mtlkit.train import checkpoint as ckpt
 from mtlkit.train import distributed
+from mtlkit.train import weighting_calls as calls
+from mtlkit.train.checks import batch_sizes, check_arguments, check_batches
 from mtlkit.train.device import Precision, resolve_precision
 from mtlkit.train.evaluate import evaluate
-from mtlkit.train.history import CRITERIA, History
+from mtlkit.train.history import History
 from mtlkit.train.losses import correct_counts, task_losses
 from mtlkit.train.optim import make_optimizer, make_scheduler, param_groups
+
+if TYPE_CHECKING:
+    from mtlkit.data import DeviceLoader, TaskDataset
+
+Batch = tuple[Tensor, dict[str, Tensor]]
 
 
 def fit(
     model: nn.Module,
-    train,
-    val=None,
+    train: TaskDataset,
+    val: TaskDataset | None = None,
     *,
     weighting: nn.Module | None = None,
     epochs: int,
@@ -71,15 +78,21 @@ def fit(
     repeating the epochs run since it was saved, and ends with the same metrics as an uninterrupted run
     (on CPU, same seed): every epoch's random numbers depend only on ``(seed, epoch)``.
 
+    ``weighting``: a :class:`~mtlkit.weighting.Weighting` (default ``Equal``); a plain ``nn.Module``
+    whose ``forward(losses)`` returns the total also works (see :mod:`mtlkit.train.weighting_calls`).
+
     Under ``torchrun`` (``WORLD_SIZE > 1``) the model is wrapped in DDP, each process trains on its
     slice of every batch, metrics are summed over processes and only rank 0 writes checkpoints.
     """
-    _check_arguments(model, train, val, epochs, batch_size, label_smoothing, select, resume, checkpoint_dir)
+    check_arguments(model, train, val, epochs, batch_size, label_smoothing, select, resume, checkpoint_dir)
+    weighting = calls.check(weighting) if weighting is not None else _default_weighting(model.tasks)
     ctx = distributed.setup(device)  # before resolving 'auto': it pins this rank's GPU
+    drop_last = len(train) > batch_size
+    sizes = batch_sizes(len(train), batch_size, drop_last, ctx.world_size)
+    check_batches(model, sizes, batch_size, ctx.world_size)
     precision = resolve_precision(device, amp, channels_last)
     cadence = ckpt.Cadence(checkpoint_every, checkpoint_seconds, precision.device.type)
     tasks = list(model.tasks)
-    weighting = weighting if weighting is not None else _default_weighting(model.tasks)
     distributed.check_weighting(weighting, ctx)
     model.to(precision.device)
     if precision.channels_last:
@@ -94,7 +107,7 @@ def fit(
         device=precision.device,
         shuffle=True,
         augment=augment,
-        drop_last=len(train) > batch_size,
+        drop_last=drop_last,
         seed=seed,
         channels_last=precision.channels_last,
     )
@@ -132,6 +145,7 @@ def fit(
         tasks,
         progress,
         ctx,
+        len(sizes),
     )
     bar = _epoch_bar(progress, start, epochs)
     saver = _Saver(checkpoint_dir, cadence, run, history, best_state) if writes else None
@@ -144,7 +158,7 @@ def fit(
         record["val"] = (
             evaluate(model, val, precision=precision, loader=val_loader) if val is not None else {}
         )
-        weighting.epoch_end({t: record["train"][t]["loss"] for t in tasks})
+        calls.epoch_end(weighting, {t: record["train"][t]["loss"] for t in tasks})
         if history.append(record) or val is None:
             best_state = ckpt.cpu_state(model)
             if saver is not None:
@@ -167,7 +181,7 @@ class _Run:
 
     step_model: nn.Module  # the model as called (DDP-wrapped and/or compiled)
     model: nn.Module  # the plain model: parameters, regulariser, state dict
-    loader: Any
+    loader: DeviceLoader
     weighting: nn.Module
     opt: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
@@ -177,6 +191,7 @@ class _Run:
     tasks: list[str]
     progress: bool
     ctx: distributed.Context
+    batches: int  # training batches per epoch in this process (for the progress bar)
 
 
 def _train_epoch(run: _Run) -> dict[str, Any]:
@@ -186,7 +201,7 @@ def _train_epoch(run: _Run) -> dict[str, Any]:
     sums = torch.zeros(2 * len(tasks), device=device)
     seen = 0
     started = time.perf_counter()
-    for images, labels in _batch_bar(distributed.shard(run.loader, run.ctx), run.progress):
+    for images, labels in _batch_bar(distributed.shard(run.loader, run.ctx), run.progress, run.batches):
         logits, losses = _step(run, images, labels)
         correct = correct_counts(logits, labels)
         batch = images.shape[0]
@@ -203,13 +218,15 @@ def _train_epoch(run: _Run) -> dict[str, Any]:
         "train": {
             t: {"loss": totals[i] / seen, "acc": totals[len(tasks) + i] / seen} for i, t in enumerate(tasks)
         },
-        "weights": dict(run.weighting.weights),
+        "weights": calls.weights(run.weighting),
         "seconds": seconds,
         "images_per_s": seen / seconds if seconds > 0 else float("nan"),
     }
 
 
-def _step(run: _Run, images: torch.Tensor, labels: dict[str, torch.Tensor]):
+def _step(
+    run: _Run, images: Tensor, labels: dict[str, Tensor]
+) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
     """Forward, weighted backward (the weighting's own, e.g. PCGrad's), optimiser and schedule step."""
     with run.precision.autocast():
         logits = run.step_model(images)
@@ -217,11 +234,11 @@ def _step(run: _Run, images: torch.Tensor, labels: dict[str, torch.Tensor]):
     run.opt.zero_grad(set_to_none=True)
     regularizer = getattr(run.model, "regularizer", None)
     if run.ctx.enabled:  # one backward through DDP's hooks, regulariser included
-        total = run.weighting(losses)
+        total = calls.total(run.weighting, losses)
         (total + regularizer() if regularizer is not None else total).backward()
         distributed.average_gradients(run.weighting, run.ctx)
     else:
-        run.weighting.backward(losses, run.shared)
+        calls.backward(run.weighting, losses, run.shared)
         if regularizer is not None:
             regularizer().backward()  # parameters only, no activations: a cheap second graph
     run.opt.step()
@@ -260,30 +277,7 @@ def _default_weighting(tasks: dict[str, int]) -> nn.Module:
     return create("equal", tasks)
 
 
-def _check_arguments(model, train, val, epochs, batch_size, label_smoothing, select, resume, checkpoint_dir):
-    if not isinstance(epochs, int) or epochs < 1:
-        raise UserError(f"epochs must be a positive integer, got {epochs!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise UserError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if not 0.0 <= label_smoothing < 1.0:
-        raise UserError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
-    if select not in CRITERIA:
-        raise UserError(f"unknown selection criterion {select!r}; choose one of: {', '.join(CRITERIA)}")
-    if resume and checkpoint_dir is None:
-        raise UserError("resume=True needs a checkpoint_dir to resume from")
-    for split, data in (("train", train), ("val", val)):
-        if data is None:
-            continue
-        missing = [t for t in model.tasks if t not in data.labels]
-        if missing:
-            raise UserError(
-                f"the {split} data has no labels for task(s) {missing}; it has {list(data.labels)}"
-            )
-    if len(train) == 0:
-        raise UserError("the training set is empty")
-
-
-def _eval_loader(val, batch_size: int, precision: Precision):
+def _eval_loader(val: TaskDataset | None, batch_size: int, precision: Precision) -> DeviceLoader | None:
     if val is None:
         return None
     from mtlkit.data import DeviceLoader
@@ -342,7 +336,7 @@ def _restore(checkpoint_dir, model, weighting, opt, scheduler, history: History)
     return state["epoch"], state["best_state"]
 
 
-def _epoch_bar(progress: bool, start: int, epochs: int):
+def _epoch_bar(progress: bool, start: int, epochs: int) -> Any:
     if not progress:
         return None
     from tqdm.auto import tqdm
@@ -350,15 +344,15 @@ def _epoch_bar(progress: bool, start: int, epochs: int):
     return tqdm(total=epochs, initial=start, desc="epochs", unit="epoch")
 
 
-def _batch_bar(loader, progress: bool):
+def _batch_bar(batches: Iterable[Batch], progress: bool, total: int) -> Iterator[Batch]:
     if not progress:
-        return loader
+        return iter(batches)
     from tqdm.auto import tqdm
 
-    return tqdm(loader, desc="batches", unit="batch", leave=False)
+    return iter(tqdm(batches, total=total, desc="batches", unit="batch", leave=False))
 
 
-def _report(bar, record: dict[str, Any], tasks: list[str]) -> None:
+def _report(bar: Any, record: dict[str, Any], tasks: list[str]) -> None:
     if bar is None:
         return
     split = "val" if record["val"] else "train"

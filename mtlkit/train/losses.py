@@ -31,8 +31,11 @@ def correct_counts(logits: dict[str, Tensor], labels: dict[str, Tensor]) -> dict
 
 
 def coarse_from_fine_correct(fine_logits: Tensor, coarse_labels: Tensor, coarse_of_fine: Tensor) -> Tensor:
-    """Correct coarse predictions obtained by mapping the fine head's argmax through ``coarse_of_fine``."""
-    predicted = coarse_of_fine.to(fine_logits.device)[fine_logits.argmax(dim=1)]
+    """Correct coarse predictions obtained by mapping the fine head's argmax through ``coarse_of_fine``
+    (which must already be on the logits' device: move it once, before the batch loop)."""
+    if coarse_of_fine.device != fine_logits.device:
+        raise ValueError(f"coarse_of_fine is on {coarse_of_fine.device}, the logits on {fine_logits.device}")
+    predicted = coarse_of_fine[fine_logits.argmax(dim=1)]
     return (predicted == coarse_labels).sum()
 
 

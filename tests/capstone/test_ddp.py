@@ -54,5 +54,6 @@ def test_mtlkit_train_runs_under_torchrun_and_writes_one_result(tmp_path):
         "checkpoint",
         "history.csv",
         "history.json",
+        "metrics.csv",
         "metrics.json",
     ]
