@@ -50,6 +50,10 @@ def run_capstone(
     run (e.g. ``{"epochs": 1, "limit": 500}`` for a smoke test).
     """
     chosen = presets.get(preset)
+    if devices:
+        from mtlkit.capstone.scheduler import check_devices
+
+        check_devices(devices)
     runs = grid.plan(
         chosen,
         datasets=datasets,
