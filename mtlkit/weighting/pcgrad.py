@@ -5,6 +5,7 @@ On the shared parameters, each task gradient ``g_i`` is projected, in a random o
 j, onto the normal plane of every ``g_j`` it conflicts with (the original ``g_j``, Algorithm 1):
 
     if g_i . g_j < 0:   g_i <- g_i - (g_i . g_j) / ||g_j||^2 * g_j
+    (computed without the branch: g_i <- g_i - min(g_i . g_j, 0) / ||g_j||^2 * g_j)
 
 and the shared gradient is ``sum_i g_i``. Non-conflicting gradients are left unchanged; task-specific
 parameters get their plain gradient of ``sum_i L_i``. Cost: one backward per task plus one; it writes
@@ -25,13 +26,17 @@ from mtlkit.weighting.base import Weighting
 
 
 def project_conflicting(grads: Tensor, order: Sequence[Sequence[int]]) -> Tensor:
-    """PCGrad on a ``[K, P]`` matrix of task gradients; ``order[i]``: the order i meets the others in."""
+    """PCGrad on a ``[K, P]`` matrix of task gradients; ``order[i]``: the order i meets the others in.
+
+    Branch-free: ``min(g_i . g_j, 0)`` is 0 for a non-conflicting pair, which then subtracts nothing,
+    so no step waits for the host to read a ``dot < 0`` test.
+    """
     projected = grads.clone()
+    squared_norms = [(g * g).sum().clamp_min(1e-20) for g in grads]
     for i, others in enumerate(order):
         for j in others:
             dot = (projected[i] * grads[j]).sum()
-            if dot < 0:
-                projected[i] -= dot / (grads[j] * grads[j]).sum().clamp_min(1e-20) * grads[j]
+            projected[i] -= dot.clamp(max=0) / squared_norms[j] * grads[j]
     return projected
 
 

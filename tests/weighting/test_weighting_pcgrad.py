@@ -76,3 +76,66 @@ def test_the_projection_order_stream_survives_a_checkpoint():
     restored = PCGrad(tasks, seed=4)
     restored.load_state_dict(state)
     assert [restored.random_order() for _ in range(5)] == [original.random_order() for _ in range(5)]
+
+
+def branchy(grads: torch.Tensor, order) -> torch.Tensor:
+    """The previous formula, with its host-side ``if dot < 0`` (the reference for the branch-free one)."""
+    projected = grads.clone()
+    for i, others in enumerate(order):
+        for j in others:
+            dot = (projected[i] * grads[j]).sum()
+            if dot < 0:
+                projected[i] -= dot / (grads[j] * grads[j]).sum().clamp_min(1e-20) * grads[j]
+    return projected
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_branch_free_projection_equals_the_branchy_formula(seed):
+    g = torch.Generator().manual_seed(seed)
+    k = 2 + seed % 3
+    grads = torch.randn(k, 5, generator=g)
+    grads[seed % k] *= seed % 2  # a zero gradient in every other case
+    if k > 2:  # g0 . g_last == 0 exactly: the boundary case of the conflict test
+        grads[0, 2:] = 0.0
+        grads[-1] = torch.tensor([-grads[0, 1].item(), grads[0, 0].item(), 0.0, 0.0, 0.0])
+    order = [[j for j in torch.randperm(k, generator=g).tolist() if j != i] for i in range(k)]
+    assert torch.equal(project_conflicting(grads, order), branchy(grads, order))
+
+
+THREE = torch.tensor([[1.0, 0.0], [-1.0, 2.0], [-1.0, -1.0]])  # g0 conflicts with g1 and g2; g1 . g2 = -1
+
+
+def test_three_tasks_the_order_matters_by_hand():
+    # g0 meets g1 first: g0 + g1 / 5 = (0.8, 0.4); then . g2 = -1.2: + 0.6 g2 = (0.2, -0.2)
+    # g0 meets g2 first: g0 + g2 / 2 = (0.5, -0.5); then . g1 = -1.5: + 0.3 g1 = (0.2, 0.1)
+    first = project_conflicting(THREE, [[1, 2], [0, 2], [0, 1]])
+    second = project_conflicting(THREE, [[2, 1], [0, 2], [0, 1]])
+    assert first[0].tolist() == pytest.approx([0.2, -0.2])
+    assert second[0].tolist() == pytest.approx([0.2, 0.1])
+    assert torch.equal(first[1:], second[1:])
+
+
+def three_task_losses(theta: nn.Parameter) -> dict[str, torch.Tensor]:
+    return {task: g @ theta for task, g in zip("abc", THREE, strict=True)}
+
+
+def test_backward_draws_a_new_seeded_order_every_step():
+    pcgrad, twin = PCGrad(["a", "b", "c"], seed=3), PCGrad(["a", "b", "c"], seed=3)
+    results = []
+    for _ in range(12):
+        theta = nn.Parameter(torch.zeros(2))
+        pcgrad.backward(three_task_losses(theta), [theta])
+        expected = project_conflicting(THREE, twin.random_order()).sum(dim=0)
+        assert torch.allclose(theta.grad, expected)
+        results.append(tuple(theta.grad.tolist()))
+    assert len(set(results)) > 1  # a fixed order would give the same gradient every step
+    orders = [PCGrad(["a", "b", "c"], seed=s).random_order() for s in range(6)]
+    assert len({str(o) for o in orders}) > 1  # the seed chooses the stream
+
+
+def test_a_step_reads_nothing_back_from_the_device():
+    # on the meta device any host read (bool(), int(), .item()) raises
+    theta = nn.Parameter(torch.zeros(2, device="meta"))
+    losses = {task: g.to("meta") @ theta for task, g in zip("abc", THREE, strict=True)}
+    total = PCGrad(["a", "b", "c"]).backward(losses, [theta])
+    assert total.device.type == "meta" and theta.grad.device.type == "meta"
