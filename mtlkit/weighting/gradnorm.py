@@ -13,8 +13,9 @@ floored at a small positive value and renormalised to sum to K (the number of ta
 
 W is the last shared parameter with at least 2 dimensions (the weight of the last shared conv/linear
 layer; for cross-stitch: the last unit's alphas), or the last shared parameter when none has. The
-weights and the Adam state are buffers (checkpointed with ``state_dict()``), updated here rather than
-by the trainer's optimiser. Cost: one partial backward per task (from the losses down to W) plus the
+weights and the Adam state are buffers, the step count a Python integer in the extra state (all
+checkpointed with ``state_dict()``), updated here rather than by the trainer's optimiser; nothing is
+read back from the device, so a step never waits for the host. Cost: one partial backward per task (from the losses down to W) plus the
 full one; it writes ``.grad`` itself, so it does not combine with plain DDP or an fp16 GradScaler; the
 computations are float32 also under bf16 autocast. A model with no shared parameters (soft sharing,
 single task) has no layer to balance: that raises a UserError.
@@ -32,6 +33,20 @@ from mtlkit.errors import UserError
 from mtlkit.weighting.base import Weighting
 
 _BETAS, _EPS, _FLOOR = (0.9, 0.999), 1e-8, 1e-3
+
+
+def weight_gradient(
+    weights: Tensor, norms: Tensor, losses: Tensor, initial_losses: Tensor, alpha: float
+) -> Tensor:
+    """``dL_grad / dw_i = sign(G_i - target_i) * g_i`` with ``G_i = w_i g_i`` and the target held constant.
+
+    ``norms``: ``g_i = ||grad_W L_i||``; the target is ``mean_j(G_j) * r_i^alpha`` with the relative
+    inverse training rate ``r_i = (L_i / L_i(0)) / mean_j (L_j / L_j(0))``.
+    """
+    scaled = weights * norms  # G_i
+    ratios = losses / initial_losses
+    target = scaled.mean() * (ratios / ratios.mean()) ** alpha
+    return torch.sign(scaled - target) * norms
 
 
 def last_shared_layer(shared_parameters: Sequence[nn.Parameter]) -> nn.Parameter:
@@ -59,7 +74,7 @@ class GradNorm(Weighting):
         k = len(self.tasks)
         self.register_buffer("_weights", torch.ones(k))
         self.register_buffer("initial_losses", torch.zeros(k))
-        self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+        self._steps = 0  # a Python int (extra state): no device read to branch on or to bias-correct
         self.register_buffer("_adam_m", torch.zeros(k))
         self.register_buffer("_adam_v", torch.zeros(k))
 
@@ -70,11 +85,22 @@ class GradNorm(Weighting):
     def weights(self) -> dict[str, float]:
         return self.per_task(self._weights)
 
+    @property
+    def steps(self) -> int:
+        """Weight updates done so far."""
+        return self._steps
+
+    def get_extra_state(self) -> dict[str, int]:
+        return {"steps": self._steps}
+
+    def set_extra_state(self, state: dict[str, int]) -> None:
+        self._steps = int(state["steps"])
+
     def backward(self, losses: Mapping[str, Tensor], shared_parameters: Sequence[nn.Parameter]) -> Tensor:
         layer = last_shared_layer(shared_parameters)
         stacked = self.stack(losses)
         self.to(stacked.device)
-        if self.steps == 0:
+        if self._steps == 0:
             self.initial_losses.copy_(stacked.detach().clamp_min(1e-12))
         norms = torch.stack([self._grad_norm(loss, layer) for loss in stacked])
         total = (self._weights * stacked).sum()
@@ -90,12 +116,9 @@ class GradNorm(Weighting):
     @torch.no_grad()
     def _update(self, norms: Tensor, losses: Tensor) -> None:
         """One Adam step of ``w`` on L_grad, then floor and renormalise to sum to K."""
-        scaled = self._weights * norms  # G_i
-        ratios = losses / self.initial_losses
-        target = scaled.mean() * (ratios / ratios.mean()) ** self.alpha
-        grad = torch.sign(scaled - target) * norms
-        self.steps += 1
-        (b1, b2), t = _BETAS, int(self.steps)
+        grad = weight_gradient(self._weights, norms, losses, self.initial_losses, self.alpha)
+        self._steps += 1
+        (b1, b2), t = _BETAS, self._steps
         self._adam_m.mul_(b1).add_((1 - b1) * grad)
         self._adam_v.mul_(b2).add_((1 - b2) * grad * grad)
         step = (self._adam_m / (1 - b1**t)) / ((self._adam_v / (1 - b2**t)).sqrt() + _EPS)

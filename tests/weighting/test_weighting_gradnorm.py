@@ -4,7 +4,7 @@ from torch import nn
 
 from mtlkit.errors import UserError
 from mtlkit.weighting import GradNorm
-from mtlkit.weighting.gradnorm import last_shared_layer
+from mtlkit.weighting.gradnorm import last_shared_layer, weight_gradient
 
 
 def two_task_step(weighting, shared, heads, x, scale_b=1.0):
@@ -71,3 +71,76 @@ def test_no_shared_parameters_is_a_user_error():
 def test_bad_options():
     with pytest.raises(UserError):
         GradNorm(["a", "b"], lr=0.0)
+
+
+def test_weight_gradient_by_hand():
+    # w = (0.5, 1.5), g = (2, 2): G = (1, 3), mean 2; L / L(0) = (0.5, 1.5), so r = (0.5, 1.5)
+    # target = 2 r^1.5 = (0.7071, 3.6742): G - target = (+0.29, -0.67) -> dL_grad/dw = sign * g = (2, -2)
+    args = (
+        torch.tensor([0.5, 1.5]),
+        torch.tensor([2.0, 2.0]),
+        torch.tensor([1.0, 3.0]),
+        torch.tensor([2.0, 2.0]),
+    )
+    assert weight_gradient(*args, alpha=1.5).tolist() == [2.0, -2.0]
+    # alpha = 0: the target is mean(G) = 2 for both, G - target = (-1, +1): the opposite direction
+    assert weight_gradient(*args, alpha=0.0).tolist() == [-2.0, 2.0]
+
+
+def linear_losses(weight: nn.Parameter, values: tuple[float, float]) -> dict[str, torch.Tensor]:
+    """L_a = c_a + <(3, 4), W>, L_b = c_b + <(4, 3), W>: gradient norms at W are both exactly 5."""
+    return {
+        "a": values[0] + (torch.tensor([[3.0, 4.0]]) * weight).sum(),
+        "b": values[1] + (torch.tensor([[4.0, 3.0]]) * weight).sum(),
+    }
+
+
+def test_equal_gradient_norms_weights_move_by_the_inverse_training_rate():
+    weight = nn.Parameter(torch.zeros(1, 2))
+    gn = GradNorm(["a", "b"], alpha=1.5, lr=0.025)
+    gn.backward(linear_losses(weight, (2.0, 2.0)), [weight])  # L(0) = (2, 2): r = (1, 1), G = target
+    assert gn.weights == {"a": 1.0, "b": 1.0}
+    gn.backward(linear_losses(weight, (1.0, 2.0)), [weight])  # a learned faster: r = (2/3, 4/3)
+    # G = (5, 5) vs target 5 r^1.5 = (2.72, 7.70): dL_grad/dw = (+5, -5). Adam at t = 2 after a zero first
+    # gradient: m_hat = 0.1 g / (1 - 0.9^2), v_hat = 0.001 g^2 / (1 - 0.999^2), so the step is
+    # sign(g) * (0.1 / 0.19) * sqrt(1.999) = 0.744137; w = 1 -/+ 0.025 * 0.744137 (the sum stays 2)
+    assert gn.weights == pytest.approx({"a": 0.9813965795, "b": 1.0186034205}, abs=1e-6)
+
+
+def test_equal_gradient_norms_and_alpha_zero_leave_the_weights_alone():
+    weight = nn.Parameter(torch.zeros(1, 2))
+    gn = GradNorm(["a", "b"], alpha=0.0)
+    for values in ((2.0, 2.0), (1.0, 2.0), (0.5, 2.0)):
+        gn.backward(linear_losses(weight, values), [weight])
+    assert gn.weights == {"a": 1.0, "b": 1.0}
+
+
+def run_steps(gn, shared, heads, x, steps):
+    optimizer = torch.optim.SGD([*shared.parameters(), *heads.parameters()], lr=0.05)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        two_task_step(gn, shared, heads, x, scale_b=3.0)
+        optimizer.step()
+
+
+def test_a_state_dict_round_trip_resumes_exactly():
+    straight = GradNorm(["a", "b"], lr=0.1)
+    run_steps(straight, *make(2), steps=5)
+    first = GradNorm(["a", "b"], lr=0.1)
+    shared, heads, x = make(2)
+    run_steps(first, shared, heads, x, steps=3)
+    resumed = GradNorm(["a", "b"], lr=0.1)
+    resumed.load_state_dict(first.state_dict())
+    assert resumed.steps == 3  # else L(0) would be re-recorded and Adam's bias correction restarted
+    run_steps(resumed, shared, heads, x, steps=2)
+    assert torch.equal(resumed._weights, straight._weights) and resumed.steps == 5
+
+
+def test_a_step_reads_nothing_back_from_the_device():
+    # on the meta device any host read (bool(), int(), .item()) raises
+    shared = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 8)).to("meta")
+    heads = nn.ModuleList([nn.Linear(8, 1), nn.Linear(8, 1)]).to("meta")
+    gn = GradNorm(["a", "b"])
+    for _ in range(2):
+        total = two_task_step(gn, shared, heads, torch.zeros(16, 4, device="meta"))
+    assert total.device.type == "meta" and gn.steps == 2
