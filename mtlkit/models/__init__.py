@@ -2,7 +2,7 @@
 
 - :class:`HardSharing` — one backbone, one head per task;
 - :class:`SingleTask` — the one-task baseline with the same ``dict`` interface;
-- :class:`SoftSharing` — one backbone per task, coupled by an L2 ``regularizer()``;
+- :class:`SoftSharing` — one column per task, backbones and trunks coupled by an L2 ``regularizer()``;
 - :class:`CrossStitch` — task columns mixed by :class:`CrossStitchUnit` after every stage;
 - :func:`build` / :func:`archs` — a model from an architecture name and a backbone name;
 - heads: :func:`build_heads`, :class:`LinearHead`, :class:`MLPHead`, :class:`SeedHead`;

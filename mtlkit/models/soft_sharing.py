@@ -2,14 +2,22 @@
 Cross-lingual Parameter Sharing in a Neural Network Parser").
 
 Each task has its own column (backbone + trunk + head); nothing is shared in the forward pass. The
-columns' backbones are pulled together by an L2 penalty that the trainer adds to the loss:
+columns are pulled together by an L2 penalty that the trainer adds to the loss:
 
     regularizer = coupling * sum_{a < b} sum_params ||theta_a - theta_b||^2
 
-over every pair of task backbones (the heads differ in shape and stay free). ``coupling = 0`` gives
-independent single-task networks; a very large one ties the backbones into hard sharing. With
-``same_init=True`` (default) every column starts as a copy of the first, so the penalty starts at 0
-and grows only as training pulls the columns apart.
+over every pair of task columns, on the parameters hard sharing would share: the backbone and the head
+trunk (the ``seed`` spec's Dense(2048); nothing for ``linear``/``mlp``). The task heads stay free, as in
+hard sharing (and they differ in shape). ``coupling = 0`` gives independent single-task networks. In
+the limit of a huge coupling the coupled parameters are forced equal across columns, which is hard
+sharing with per-task heads; the common value then moves by the *mean* of the tasks' gradients where
+hard sharing's shared parameters get their *sum* (for SGD: hard sharing with the shared parameters'
+learning rate divided by T). The penalty's gradient on column a is
+``2 coupling T (theta_a - mean_b theta_b)``, so a plain SGD step shrinks every column's distance to the
+mean by the factor ``1 - 2 coupling T lr``: a coupling above ``1 / (T lr)`` makes SGD overshoot and
+diverge rather than tie the columns, and ``1 / (2 T lr)`` ties them in one step.
+With ``same_init=True`` (default) every column starts as a copy of the first (backbone and trunk), so
+the penalty starts at 0 and grows only as training pulls the columns apart.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from mtlkit.models.heads import HeadSpec, build_heads
 
 
 class SoftSharing(MultiTaskModel):
-    """One backbone per task (from ``make_backbone()``), coupled by an L2 distance penalty."""
+    """One column per task (backbone from ``make_backbone()``, trunk, head), coupled by an L2 penalty."""
 
     def __init__(
         self,
@@ -47,22 +55,29 @@ class SoftSharing(MultiTaskModel):
         first = next(iter(self.backbones.values()))
         for backbone in self.backbones.values():
             check_backbone(backbone)
-            if same_init:
-                backbone.load_state_dict(first.state_dict())
         self.trunks = nn.ModuleDict()
         self.heads = nn.ModuleDict()
         for task, k in self.tasks.items():
             self.trunks[task], heads = build_heads(head, first.num_features, {task: k})
             self.heads[task] = heads[task]
+        if same_init:
+            first_task = next(iter(self.tasks))
+            for task in self.tasks:
+                self.backbones[task].load_state_dict(self.backbones[first_task].state_dict())
+                self.trunks[task].load_state_dict(self.trunks[first_task].state_dict())
 
     def forward(self, images: Tensor) -> dict[str, Tensor]:
         return {
             task: self.heads[task](self.trunks[task](self.backbones[task](images))) for task in self.tasks
         }
 
+    def coupled_parameters(self, task: str) -> list[nn.Parameter]:
+        """The parameters of ``task``'s column that the penalty ties: backbone, then trunk."""
+        return [*self.backbones[task].parameters(), *self.trunks[task].parameters()]
+
     def regularizer(self) -> Tensor:
         """``coupling * sum over task pairs of ||theta_a - theta_b||^2`` (float32, differentiable)."""
-        columns = [list(b.parameters()) for b in self.backbones.values()]
+        columns = [self.coupled_parameters(task) for task in self.tasks]
         device = columns[0][0].device if columns[0] else None
         total = torch.zeros((), device=device)
         for column_a, column_b in itertools.combinations(columns, 2):

@@ -75,3 +75,38 @@ def test_forward_and_counts(make_backbone, images, tasks):
 def test_negative_coupling_is_a_user_error(make_conv, tasks):
     with pytest.raises(UserError):
         SoftSharing(make_conv, tasks, coupling=-1.0)
+
+
+def test_seed_trunks_start_equal_and_are_coupled(make_conv, tasks):
+    model = SoftSharing(make_conv, tasks, coupling=0.5, head="seed")
+    fine, coarse = model.trunks["fine"][0], model.trunks["coarse"][0]  # the Dense(2048) hard sharing shares
+    assert fine.out_features == 2048 and fine is not coarse
+    assert torch.equal(fine.weight, coarse.weight) and torch.equal(fine.bias, coarse.bias)
+    assert model.regularizer().item() == 0.0
+    with torch.no_grad():
+        fine.weight[0, 0] += 2.0
+    assert model.regularizer().item() == pytest.approx(0.5 * 2.0**2)
+    with torch.no_grad():
+        model.heads["fine"][0].weight[0, 0] += 5.0  # the task heads stay free
+    assert model.regularizer().item() == pytest.approx(0.5 * 2.0**2)
+
+
+SMALL_SEED = {"type": "seed", "shared": 6, "fine": [4], "coarse": [3], "fine_tasks": ["a"]}
+
+
+def test_one_sgd_step_at_coupling_one_over_2_t_lr_ties_backbones_and_trunks(make_conv):
+    torch.manual_seed(0)
+    lr, tasks = 0.1, {"a": 5, "b": 2, "c": 3}
+    model = SoftSharing(make_conv, tasks, coupling=1 / (2 * 3 * lr), head=SMALL_SEED, same_init=False)
+    coupled = {t: [p.detach().clone() for p in model.coupled_parameters(t)] for t in tasks}
+    heads = {t: [p.detach().clone() for p in model.heads[t].parameters()] for t in tasks}
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    model.regularizer().backward()  # gradient 2 c T (theta_t - mean): one step lands on the mean
+    optimizer.step()
+    for i, column in enumerate(zip(*coupled.values(), strict=True)):  # the i-th parameter of each task
+        mean = torch.stack(column).mean(dim=0)
+        for t in tasks:
+            assert torch.allclose(model.coupled_parameters(t)[i], mean, atol=1e-6)
+    assert model.coupled_parameters("a")[-2] is model.trunks["a"][0].weight  # trunks included
+    for t in tasks:
+        assert all(torch.equal(p, q) for p, q in zip(model.heads[t].parameters(), heads[t], strict=True))
