@@ -1,8 +1,14 @@
 """The common protocol of mtlkit's multi-task models (see docs/design.md, "Models").
 
-Every model maps an image batch to ``dict[task, logits]`` and knows which of its parameters are shared by
-every task (:meth:`MultiTaskModel.shared_parameters`) and which belong to one task
-(:meth:`MultiTaskModel.task_parameters`); :func:`mtlkit.models.count_parameters` relies on both.
+Every model maps an image batch to ``dict[task, logits]`` and knows two things about its parameters:
+
+- :meth:`MultiTaskModel.shared_parameters` — those every task's loss reaches (its gradient flows there):
+  where the gradient methods (GradNorm, PCGrad) compare the tasks' gradients;
+- :meth:`MultiTaskModel.task_parameters` — those that belong to one task (its head; its whole column in
+  soft sharing and cross-stitch): what :func:`mtlkit.models.count_parameters` counts for the task.
+
+The two differ for cross-stitch, whose columns belong to their tasks although every task's gradient
+reaches them through the mixing units.
 """
 
 from __future__ import annotations
@@ -13,6 +19,10 @@ from torch import Tensor, nn
 
 from mtlkit.errors import UserError
 
+# Keys that results put next to the task names: count_parameters' "shared" and "total", evaluate's
+# "coarse_from_fine"; a task of that name would be overwritten by them.
+RESERVED_TASK_NAMES = ("shared", "total", "coarse_from_fine")
+
 
 def check_tasks(tasks: Mapping[str, int]) -> dict[str, int]:
     """Validate ``{task: num_classes}`` and return it as a plain dict."""
@@ -21,6 +31,11 @@ def check_tasks(tasks: Mapping[str, int]) -> dict[str, int]:
     for task, k in tasks.items():
         if not isinstance(task, str) or not task or "." in task:
             raise UserError(f"task names must be non-empty strings without '.', got {task!r}")
+        if task in RESERVED_TASK_NAMES:
+            raise UserError(
+                f"task name {task!r} is reserved (results use {', '.join(RESERVED_TASK_NAMES)} as keys): "
+                "rename the task"
+            )
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise UserError(f"task {task!r} needs a positive integer number of classes, got {k!r}")
     return dict(tasks)
@@ -50,11 +65,11 @@ class MultiTaskModel(nn.Module):
         raise NotImplementedError
 
     def shared_parameters(self) -> list[nn.Parameter]:
-        """Parameters every task uses, in forward order (the last ones: the last shared layer)."""
+        """Parameters every task's loss reaches, in forward order (the last ones: the last shared layer)."""
         raise NotImplementedError
 
     def task_parameters(self, task: str) -> list[nn.Parameter]:
-        """Parameters only ``task`` uses."""
+        """Parameters that belong to ``task`` alone (counted for it; disjoint across tasks)."""
         raise NotImplementedError
 
     def extra_repr(self) -> str:

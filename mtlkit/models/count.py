@@ -1,8 +1,11 @@
 """Parameter counts split into shared and per-task parts, comparable across architectures.
 
-Hard sharing: the backbone (+ trunk) is shared, heads per task. Single task: all of it is the task's.
-Soft sharing and cross-stitch: each task's column (backbone, trunk, head) counts for that task; the
-cross-stitch alphas are shared. ``total`` counts every distinct parameter of the model once.
+Each task gets the parameters that belong to it (:meth:`~mtlkit.models.MultiTaskModel.task_parameters`),
+``shared`` is every other parameter, so ``shared + sum of tasks == total``. Hard sharing: the backbone
+(+ trunk) is shared, heads per task. Single task: all of it is the task's. Soft sharing and cross-stitch:
+each task's column (backbone, trunk, head) counts for that task; the cross-stitch alphas are shared
+(although every task's gradient also reaches the columns, which is what ``shared_parameters()`` reports
+for the gradient methods). ``total`` counts every distinct parameter of the model once.
 """
 
 from __future__ import annotations
@@ -21,7 +24,5 @@ def count_parameters(model: nn.Module) -> dict[str, int]:
     total = _numel(list(model.parameters()))
     if not hasattr(model, "task_parameters"):
         return {"total": total}
-    counts = {"shared": _numel(model.shared_parameters())}
-    counts.update({task: _numel(model.task_parameters(task)) for task in model.tasks})
-    counts["total"] = total
-    return counts
+    per_task = {task: _numel(model.task_parameters(task)) for task in model.tasks}
+    return {"shared": total - sum(per_task.values()), **per_task, "total": total}

@@ -7,6 +7,7 @@ Schedules are per step: ``lr(step) = base * factor(step)`` with a linear warm-up
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterable
 
@@ -19,14 +20,25 @@ OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("constant", "cosine", "linear")
 
 
-def param_groups(model: nn.Module, weighting: nn.Module | None, lr: float, weight_decay: float) -> list[dict]:
+def param_groups(
+    model: nn.Module,
+    weighting: nn.Module | None,
+    lr: float,
+    weight_decay: float,
+    optimizer: str | None = None,
+) -> list[dict]:
     """Optimiser groups: the model's (its own ``param_groups(lr)`` if it has one), then the weighting's.
 
-    Biases and normalisation parameters (1-D tensors) get no weight decay, the usual practice for
-    AdamW/SGD; a weighting's own parameters (e.g. uncertainty's log-variances) never do.
+    ``optimizer`` (the name given to :func:`make_optimizer`) is passed on to a model whose
+    ``param_groups`` takes it: a cross-stitch model picks its alphas' learning-rate multiplier by it
+    (an SGD step scales with the gradient, an Adam step does not). Biases and normalisation parameters
+    (1-D tensors) get no weight decay, the usual practice for AdamW/SGD; a weighting's own parameters
+    (e.g. uncertainty's log-variances) never do.
     """
     if hasattr(model, "param_groups"):
-        groups = [dict(g) for g in model.param_groups(lr)]
+        takes_optimizer = "optimizer" in inspect.signature(model.param_groups).parameters
+        extra = {"optimizer": optimizer} if takes_optimizer else {}
+        groups = [dict(g) for g in model.param_groups(lr, **extra)]
     else:
         groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
     split: list[dict] = []

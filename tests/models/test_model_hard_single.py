@@ -82,3 +82,9 @@ def test_bad_tasks_raise_user_error(make_conv, tasks):
 def test_backbone_without_protocol_raises_user_error():
     with pytest.raises(UserError, match="num_features"):
         HardSharing(nn.Linear(3, 3), {"a": 2})
+
+
+@pytest.mark.parametrize("name", ["shared", "total", "coarse_from_fine"])
+def test_reserved_task_names_raise_user_error(make_conv, name):
+    with pytest.raises(UserError, match="reserved"):
+        HardSharing(make_conv(), {name: 2, "fine": 5})
