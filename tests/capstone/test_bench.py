@@ -9,7 +9,9 @@ from mtlkit.cli import main
     [
         ("NVIDIA H100 80GB HBM3", 989e12),
         ("NVIDIA H100 PCIe", 756e12),
+        ("NVIDIA H100 NVL", 835e12),
         ("NVIDIA H200", 989e12),
+        ("NVIDIA H200 NVL", 835e12),
         ("NVIDIA A100-SXM4-80GB", 312e12),
         ("Tesla T4", None),
         ("cpu (x86_64, 2 threads)", None),
@@ -17,6 +19,15 @@ from mtlkit.cli import main
 )
 def test_peak_flops_by_device_name(name, peak):
     assert peak_flops(name, bf16=True) == peak
+
+
+def test_the_most_specific_name_wins_whatever_the_table_order(monkeypatch):
+    from mtlkit.bench import mfu as module
+
+    reversed_table = dict(reversed(list(module.PEAK_BF16.items())))
+    monkeypatch.setattr(module, "PEAK_BF16", reversed_table)
+    assert peak_flops("NVIDIA H100 NVL", bf16=True) == 835e12
+    assert peak_flops("NVIDIA H100 80GB HBM3", bf16=True) == 989e12
 
 
 def test_no_peak_without_bf16():
