@@ -100,8 +100,9 @@ SEED = Preset(
     weighting_kwargs={"static": {"gamma": 0.5}},
 )
 
-# Epoch counts here were chosen to fit a 30-minute H100 budget from FLOP counts; they have not yet been
-# checked on a GPU (see docs/results.md for the command that measures them).
+# Epoch counts here were chosen to fit a 30-minute H100 budget from FLOP counts: `mtlkit bench --budget
+# --preset strong --gpu H100` prints that calculation (about 304 PFLOP for the 12 runs, 17% MFU needed;
+# docs/results.md). They have not been checked on a GPU (see docs/results.md for the command that does).
 STRONG = Preset(
     name="strong",
     description="CIFAR-stem ResNet-152 and ViT/4, augmentation, AdamW + warm-up + cosine, bf16",

@@ -1,4 +1,5 @@
-"""``mtlkit bench``: images/s, s/epoch, peak memory and MFU per backbone of a preset, ours vs plain."""
+"""``mtlkit bench``: images/s, s/epoch, peak memory and MFU per backbone of a preset, ours vs plain;
+``--budget``: the preset's grid in FLOPs and the MFU it needs (a calculation, see mtlkit.bench.budget)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,33 @@ def add_parser(sub) -> None:
     parser.add_argument("--compile", action="store_true", help="torch.compile our loop's model")
     parser.add_argument("--no-plain", dest="plain", action="store_false", help="skip the plain loop")
     parser.add_argument("--json", default=None, help="also write the rows to this JSON file")
+    budget = parser.add_argument_group("FLOP budget (a calculation from FLOP counts; trains nothing)")
+    budget.add_argument(
+        "--budget",
+        action="store_true",
+        help="print the preset's grid in FLOPs and the MFU needed to train it in --minutes on --gpu",
+    )
+    budget.add_argument("--gpu", default="H100", help="GPU whose bf16 peak is used (default: %(default)s)")
+    budget.add_argument("--minutes", type=positive_float, default=30.0, help="time budget (default: 30)")
     parser.set_defaults(handler=handle)
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def print_budget(args: argparse.Namespace) -> int:
+    from mtlkit.bench.budget import budget, report
+
+    rows = budget(args.preset, datasets=[args.dataset] if args.dataset else None, backbones=args.backbones)
+    print(report(rows, args.preset, args.gpu, args.minutes))
+    return 0
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -47,6 +74,8 @@ def handle(args: argparse.Namespace) -> int:
     from mtlkit._table import markdown_table
     from mtlkit.bench import bench
 
+    if args.budget:
+        return print_budget(args)
     rows = bench(
         args.preset,
         backbones=args.backbones,

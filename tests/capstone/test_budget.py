@@ -1,0 +1,72 @@
+"""`mtlkit bench --budget`: the FLOP calculation of a preset's grid, checked by hand on the quick preset."""
+
+from __future__ import annotations
+
+import pytest
+
+from mtlkit.backbones import count_flops
+from mtlkit.bench.budget import budget, gpu_peak, report, required_mfu, split_sizes
+from mtlkit.capstone import grid, presets
+from mtlkit.cli import main
+from mtlkit.errors import UserError
+from mtlkit.experiment import build_model
+
+
+def quick_mtl_cnn():
+    return next(r for r in grid.plan(presets.get("quick"), backbones=["cnn"]) if r.mode == "mtl")
+
+
+def test_split_sizes_follow_load_splits_and_drop_last():
+    config = quick_mtl_cnn().config
+    # shapes: a pool of 11,000 -> 1,100 val and 9,900 train; the quick preset caps splits at 5,000,
+    # and fit trains 5,000 // 64 = 78 full batches of 64
+    assert (config.limit, config.batch_size, config.val_fraction) == (5000, 64, 0.1)
+    assert split_sizes(config) == (78 * 64, 1100, 2000)
+
+
+def test_one_runs_flops_by_hand():
+    planned = quick_mtl_cnn()
+    (row,) = [r for r in budget("quick", backbones=["cnn"]) if r.mode == "mtl"]
+    forward = count_flops(build_model(planned.config, {"fine": 12, "coarse": 4}))  # a real CPU model
+    assert row.forward_flops == forward > 0
+    epochs = planned.config.epochs
+    assert row.flops == 3 * forward * 4992 * epochs + forward * (1100 * epochs + 2000)
+
+
+def test_the_grid_is_grouped_by_dataset_backbone_and_mode():
+    rows = budget("quick", backbones=["cnn"], seeds=[0, 1, 2])
+    assert [(r.dataset, r.backbone, r.mode, r.runs) for r in rows] == [
+        ("shapes", "cnn", "stl_fine", 3),
+        ("shapes", "cnn", "stl_coarse", 3),
+        ("shapes", "cnn", "mtl", 3),
+    ]
+    assert rows[0].flops == 3 * rows[0].flops_per_run
+
+
+def test_required_mfu():
+    # 1.8e18 FLOP in 30 min on a 1e15 FLOP/s GPU: 1e15 FLOP/s needed, i.e. 100%
+    assert required_mfu(1.8e18, 30, 1e15) == pytest.approx(1.0)
+    assert gpu_peak("H100") == 989e12 and gpu_peak("H100 NVL") == 835e12
+    with pytest.raises(UserError, match="unknown GPU 'T4'"):
+        gpu_peak("T4")
+
+
+def test_the_report_says_it_is_a_calculation_and_adds_up():
+    rows = budget("quick", backbones=["cnn"])
+    text = report(rows, "quick", "A100", 30)
+    total = sum(r.flops for r in rows)
+    assert "FLOP-count calculation for preset 'quick' (not a measurement)" in text
+    assert f"Total: {total / 1e15:.2f} PFLOP over 3 runs." in text
+    assert f"sustain {100 * total / (1800 * 312e12):.1f}% MFU" in text
+
+
+def test_cli_prints_the_budget(capsys):
+    assert main(["bench", "--budget", "--preset", "quick", "--backbones", "cnn", "--gpu", "H100"]) == 0
+    out = capsys.readouterr().out
+    assert "| shapes  | cnn      | mtl " in out and "on one H100 (989 TFLOP/s dense bf16)" in out
+
+
+def test_cli_unknown_gpu_is_one_line(capsys):
+    assert main(["bench", "--budget", "--preset", "quick", "--backbones", "cnn", "--gpu", "T4"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mtlkit: error: unknown GPU 'T4'") and err.count("\n") == 1
