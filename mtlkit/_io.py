@@ -1,13 +1,41 @@
-"""Atomic file writes: a reader (or a crash) never sees a half-written file."""
+"""Atomic file writes: a reader (or a crash) never sees a half-written file.
+
+The temporary file comes from :func:`tempfile.mkstemp`, which creates it with mode 0600; before it is
+renamed over the target it gets the mode a plain ``open(path, "w")`` would give: the existing file's
+mode when one is replaced, else ``0o666`` minus the process umask (so results stay readable by the
+group or the web server that serves them, as the user's umask says).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux ``/proc``)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere the only way to read it is to set it (briefly) and restore it
+    os.umask(mask)
+    return mask
+
+
+def target_mode(path: Path) -> int:
+    """The permission bits ``path`` should get: those of the file it replaces, else ``0o666 & ~umask``."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~current_umask()
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> Path:
@@ -20,6 +48,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> 
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        if os.name == "posix":  # Windows has no permission bits to carry over
+            os.chmod(tmp, target_mode(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
