@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import Any, NoReturn
 
 from mtlkit.experiment import RunConfig
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line (not the whole usage block), exit status 2:
+    ``mtlkit train: error: argument --epochs: expected a positive integer, got '-1' (see mtlkit train --help)``.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def positive_int(text: str) -> int:
@@ -90,7 +99,10 @@ def add_model_options(parser: argparse.ArgumentParser, *, default_backbone: str 
         help="keyword for the backbone, e.g. stem=imagenet (repeatable)",
     )
     group.add_argument(
-        "--head", default="linear", help="head spec: linear, seed, or hidden sizes like 256,128"
+        "--head",
+        type=parse_head,
+        default="linear",
+        help="linear, mlp, seed (the 2023 study's heads), or MLP hidden sizes like 256,128 (default: %(default)s)",
     )
 
 
@@ -127,11 +139,17 @@ def add_training_options(
     group.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def parse_head(text: str) -> Any:
-    """``linear`` / ``seed`` stay names; ``256,128`` becomes an MLP spec with those hidden sizes."""
-    if all(part.strip().isdigit() for part in text.split(",")):
-        return {"hidden": [int(p) for p in text.split(",")]}
-    return text
+def parse_head(text: str) -> str | dict[str, Any]:
+    """``linear`` / ``mlp`` / ``seed`` stay names; ``256,128`` becomes ``{"type": "mlp", "hidden": [256, 128]}``."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() for part in parts):
+        return text  # a head name, checked (with the valid choices) when the model is built
+    hidden = [int(part) for part in parts]
+    if min(hidden) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a head name (linear, mlp, seed) or positive hidden sizes like 256,128, got {text!r}"
+        )
+    return {"type": "mlp", "hidden": hidden}
 
 
 def run_config(args: argparse.Namespace, **overrides: Any) -> RunConfig:
@@ -143,7 +161,7 @@ def run_config(args: argparse.Namespace, **overrides: Any) -> RunConfig:
         "limit": args.limit,
         "backbone": args.backbone,
         "backbone_kwargs": dict(args.backbone_arg),
-        "head": parse_head(args.head),
+        "head": args.head,
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "optimizer": args.optimizer,
