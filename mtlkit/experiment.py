@@ -7,18 +7,24 @@ once, at the end, for reporting.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import shutil
+import statistics
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mtlkit._io import write_json
+from mtlkit._io import write_json, write_text
 from mtlkit.errors import UserError
 
 RESULT_FILE = "metrics.json"
+RESULT_CSV = "metrics.csv"
+ELAPSED_FILE = "elapsed.json"  # in checkpoint/: wall time spent by earlier attempts, for resumes
 
 
 @dataclass
@@ -105,14 +111,19 @@ def load_splits(config: RunConfig) -> dict[str, Any]:
         )
         for split in ("train", "val", "test")
     }
-    missing = [t for t in config.tasks if t not in splits["train"].tasks]
-    if missing:
-        raise UserError(
-            f"dataset {config.dataset!r} has no task(s) {missing}; its tasks are {list(splits['train'].tasks)}"
-        )
+    check_tasks(config, splits["train"].tasks)
     if config.limit is not None:
         splits = {name: ds.take(min(config.limit, len(ds))) for name, ds in splits.items()}
     return splits
+
+
+def check_tasks(config: RunConfig, available: Mapping[str, int]) -> None:
+    """Refuse a task the dataset does not have, naming the ones it has."""
+    missing = [t for t in config.tasks if t not in available]
+    if missing:
+        raise UserError(
+            f"dataset {config.dataset!r} has no task(s) {missing}; its tasks are {list(available)}"
+        )
 
 
 def build_model(config: RunConfig, num_classes: dict[str, int]):
@@ -139,6 +150,35 @@ def build_weighting(config: RunConfig, tasks: dict[str, int]):
     return create(config.weighting, tasks, **config.weighting_kwargs)
 
 
+def check_compatible(model, weighting) -> None:
+    """Refuse a weighting the model cannot train with before the first step would: gradient methods
+    under DDP, and GradNorm on a model without shared parameters (single task, soft sharing)."""
+    from mtlkit.train import distributed
+    from mtlkit.weighting.gradnorm import GradNorm, last_shared_layer
+
+    distributed.check_weighting(weighting, distributed.setup())
+    if isinstance(weighting, GradNorm):
+        last_shared_layer(list(model.shared_parameters()) if hasattr(model, "shared_parameters") else [])
+
+
+def validate(config: RunConfig, num_classes: Mapping[str, int]) -> None:
+    """Check every name and option of ``config`` without training or writing anything.
+
+    The model is built on the meta device (no memory, no compute, even for ResNet-152), then the
+    weighting, their compatibility and the device are checked: a command that plans several runs calls
+    this for each of them before it creates its output folder. ``num_classes``: the dataset's tasks.
+    """
+    import torch
+
+    from mtlkit.train import resolve_precision
+
+    check_tasks(config, num_classes)
+    with torch.device("meta"):
+        model = build_model(config, num_classes)
+    check_compatible(model, build_weighting(config, model.tasks))
+    resolve_precision(config.device, config.amp, config.channels_last)
+
+
 def prepare_output(out: str | os.PathLike | None) -> Path | None:
     """Create the output folder, or fail with a clear message before any work is done."""
     if out is None:
@@ -158,27 +198,73 @@ def prepare_output(out: str | os.PathLike | None) -> Path | None:
     return path
 
 
+def _first_missing(path: Path) -> Path | None:
+    """The outermost of ``path`` and its parents that does not exist yet (what a mkdir -p creates)."""
+    missing = None
+    for candidate in (path, *path.absolute().parents):
+        if candidate.exists():
+            break
+        missing = candidate
+    return missing
+
+
+@contextlib.contextmanager
+def output_folder(out: str | os.PathLike | None) -> Iterator[Path | None]:
+    """:func:`prepare_output`, and if a :class:`UserError` escapes, remove the folders it created.
+
+    A user mistake found late (e.g. while training) then leaves no half-made output behind; a folder
+    that existed before (a resumed run) is never touched.
+    """
+    created = None if out is None else _first_missing(Path(out))
+    path = prepare_output(out)
+    try:
+        yield path
+    except UserError:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+
+
 def run(
     config: RunConfig, out: str | os.PathLike | None = None, *, resume: bool = False, progress: bool = True
 ) -> dict[str, Any]:
-    """Train and test one config; with ``out``, write ``metrics.json``, history and checkpoints there.
+    """Train and test one config; with ``out``, write ``metrics.json``/``.csv``, history and checkpoints.
 
     With ``resume`` and a finished ``metrics.json`` in ``out``, the stored result is returned without
-    training; an interrupted run continues from its last checkpoint.
+    training; an interrupted run continues from its last checkpoint. Every check that can fail on a user
+    mistake runs before ``out`` is created, and a folder this call created is removed again if one fails
+    later.
     """
-    from mtlkit.models import count_parameters
-    from mtlkit.train import evaluate, fit, resolve_precision
-    from mtlkit.train.distributed import setup
-
     if resume and out is not None and (Path(out) / RESULT_FILE).exists():
         return json.loads((Path(out) / RESULT_FILE).read_text())
+    from mtlkit.train import resolve_precision
+    from mtlkit.train.distributed import setup
+
+    started = time.perf_counter()
     is_main = setup().is_main  # under torchrun: join the group (and pick this rank's GPU) first
     splits = load_splits(config)
     model = build_model(config, splits["train"].tasks)
     weighting = build_weighting(config, model.tasks)
+    check_compatible(model, weighting)
     precision = resolve_precision(config.device, config.amp, config.channels_last)
-    out_path = prepare_output(out)
-    started = time.perf_counter()
+    with output_folder(out) as out_path:
+        clock = _Clock(out_path / "checkpoint" if out_path else None, resume, started, is_main)
+        trained = (model, weighting, precision)
+        result, history = _train_and_test(config, splits, trained, out_path, resume, progress, clock)
+        if out_path is not None and is_main:
+            history.save(out_path)
+            write_text(out_path / RESULT_CSV, _metrics_csv(result))
+            write_json(out_path / RESULT_FILE, result)
+    result["history"] = history
+    return result
+
+
+def _train_and_test(config, splits, trained, out_path, resume, progress, clock):
+    """``fit`` on train/val, ``evaluate`` on test: (the result dict, the History)."""
+    from mtlkit.models import count_parameters
+    from mtlkit.train import evaluate, fit
+
+    model, weighting, precision = trained
     history = fit(
         model,
         splits["train"],
@@ -202,6 +288,7 @@ def run(
         resume=resume and out_path is not None,
         progress=progress,
         select=config.select,
+        callback=clock.save,
     )
     result = {
         "config": config.to_dict(),
@@ -209,16 +296,71 @@ def run(
         "val": history.best["val"] if history.best else {},
         "best_epoch": history.best_epoch,
         "parameters": count_parameters(model),
-        "seconds_per_epoch": sum(r["seconds"] for r in history.epochs) / len(history.epochs),
-        "images_per_s": sum(r["images_per_s"] for r in history.epochs) / len(history.epochs),
-        "wall_seconds": time.perf_counter() - started,
+        **epoch_timing(history.epochs),
+        "wall_seconds": clock.elapsed(),
         "device": device_name(precision.device),
     }
-    if out_path is not None and is_main:
-        history.save(out_path)
-        write_json(out_path / RESULT_FILE, result)
-    result["history"] = history
-    return result
+    return result, history
+
+
+def epoch_timing(epochs: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Speed over a run's epochs (resumed ones included):
+
+    - ``seconds_per_epoch``: the mean training time of an epoch, first one included (the cost of a run);
+    - ``median_seconds_per_epoch_after_first``: the median over epochs 2..n, without the first
+      epoch's warm-up (``torch.compile``, cuDNN autotuning, allocator growth); None with one epoch;
+    - ``images_per_s``: images trained on / training seconds, over all epochs (the per-epoch
+      throughputs weighted by their time, not their plain mean).
+    """
+    seconds = [r["seconds"] for r in epochs]
+    total = sum(seconds)
+    images = sum(r["images_per_s"] * r["seconds"] for r in epochs if r["seconds"] > 0)
+    return {
+        "seconds_per_epoch": total / len(seconds),
+        "median_seconds_per_epoch_after_first": statistics.median(seconds[1:]) if len(seconds) > 1 else None,
+        "images_per_s": images / total if total > 0 else None,
+    }
+
+
+def _metrics_csv(result: dict[str, Any]) -> str:
+    """``metrics.csv``: one row per split (val of the selected epoch, test) and task: acc, loss."""
+    from mtlkit.train.history import to_csv
+
+    rows = [
+        {"split": split, "task": task, "acc": m.get("acc"), "loss": m.get("loss")}
+        for split in ("val", "test")
+        for task, m in result[split].items()
+    ]
+    return to_csv(rows)
+
+
+class _Clock:
+    """Wall-clock seconds of a run across resumes: the time earlier attempts had spent when they saved
+    their last epoch (kept in ``checkpoint/elapsed.json``, rewritten after every epoch) plus this one's."""
+
+    def __init__(self, directory: Path | None, resume: bool, started: float, writes: bool) -> None:
+        self.directory, self.started, self.writes = directory, started, writes and directory is not None
+        self.before = _elapsed_before(directory) if resume and directory is not None else 0.0
+
+    def elapsed(self) -> float:
+        return self.before + time.perf_counter() - self.started
+
+    def save(self, record: dict[str, Any]) -> None:
+        if self.writes:
+            write_json(self.directory / ELAPSED_FILE, {"epoch": record["epoch"], "seconds": self.elapsed()})
+
+
+def _elapsed_before(directory: Path) -> float:
+    """Seconds spent by earlier attempts, if their checkpoint is still there to resume from."""
+    from mtlkit.train.checkpoint import LAST
+
+    path = directory / ELAPSED_FILE
+    if not (directory / LAST).exists() or not path.exists():
+        return 0.0
+    try:
+        return float(json.loads(path.read_text())["seconds"])
+    except (ValueError, KeyError, TypeError):  # damaged: count this attempt only
+        return 0.0
 
 
 def device_name(device) -> str:

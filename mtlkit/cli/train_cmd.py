@@ -19,7 +19,8 @@ def add_parser(sub) -> None:
         "train",
         help="train one model and test it",
         description="Train one model (select the epoch on validation, report on test). With --out, write "
-        "metrics.json, history.json/csv and checkpoint/{best,last}.pt there.",
+        "there metrics.json (config, test and validation metrics, parameters, timing), metrics.csv (one row "
+        "per split and task: acc, loss), history.json/.csv (per epoch) and checkpoint/{best,last}.pt.",
     )
     add_data_options(parser)
     add_model_options(parser)
@@ -67,5 +68,5 @@ def handle(args: argparse.Namespace) -> int:
         f"{result['parameters']['total']:,} parameters; {result['seconds_per_epoch']:.2f} s/epoch"
     )
     if args.out:
-        print(f"wrote {args.out}/metrics.json, history.json, history.csv, checkpoint/")
+        print(f"wrote {args.out}/metrics.json, metrics.csv, history.json, history.csv, checkpoint/")
     return 0

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
+from cli_helpers import TINY
 
 from mtlkit.cli import main
 
-TINY = ["--limit", "120", "--epochs", "1", "--batch-size", "32", "--backbone-arg", "width=8", "--quiet"]
 
-
-def run_cli(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mtlkit.cli", *argv], capture_output=True, text=True)
-
-
-@pytest.mark.parametrize("command", ["train", "compare", "data"])
+@pytest.mark.parametrize("command", ["train", "compare", "data", "capstone", "bench"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
@@ -90,55 +83,3 @@ def test_data_describe_and_verify_shapes(capsys):
     assert main(["data", "describe", "shapes"]) == 0
     assert main(["data", "verify", "shapes"]) == 0
     assert "shapes: ok" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (
-            ["train", "--dataset", "mnist"],
-            "unknown dataset 'mnist'; choose one of: cifar10, cifar100, shapes",
-        ),
-        (["train", "--backbone", "vgg"], "unknown backbone 'vgg'"),
-        (["train", "--arch", "mixture"], "cross_stitch"),
-        (["train", "--weighting", "magic"], "uncertainty"),
-        (["train", "--tasks", "fine,colour"], "no task(s) ['colour']"),
-        (["train", "--arch", "single"], "arch 'single' trains one task"),
-        (["train", "--backbone-arg", "depth=3"], "valid options"),
-        (["train", "--optimizer", "lbfgs"], "unknown optimizer"),
-    ],
-)
-def test_user_errors_print_one_line_and_exit_2(tmp_path, capsys, argv, message):
-    out = tmp_path / "never"
-    assert main([*argv, *TINY, "--out", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("mtlkit: error: ") and err.count("\n") == 1
-    assert message in err
-    assert not out.exists(), "a failed command must leave no output behind"
-
-
-def test_resume_without_an_output_folder_is_refused(capsys):
-    assert main(["train", *TINY, "--resume"]) == 2
-    assert "--resume needs --out" in capsys.readouterr().err
-
-
-def test_missing_cifar_says_how_to_get_it(tmp_path):
-    result = run_cli("train", "--dataset", "cifar10", "--root", str(tmp_path), "--out", str(tmp_path / "out"))
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr and "download" in result.stderr
-    assert not (tmp_path / "out").exists()
-
-
-def test_an_output_path_that_is_a_file_is_refused(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    result = run_cli("train", *TINY, "--out", str(blocker))
-    assert result.returncode == 2 and "not a folder" in result.stderr and "Traceback" not in result.stderr
-
-
-@pytest.mark.parametrize(
-    "argv", [["train", "--epochs", "0"], ["train", "--lr", "-1"], ["train", "--val-fraction", "1.5"]]
-)
-def test_bad_numbers_are_rejected_by_the_parser(argv):
-    result = run_cli(*argv)
-    assert result.returncode == 2 and "Traceback" not in result.stderr and "expected" in result.stderr
