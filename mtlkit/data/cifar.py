@@ -3,8 +3,8 @@
 Krizhevsky, *Learning Multiple Layers of Features from Tiny Images*, 2009. The archives hold pickled
 dicts: ``data`` (uint8 ``[N, 3072]``, the R, G and B planes of a 32x32 image) and ``labels`` (CIFAR-10) or
 ``fine_labels`` + ``coarse_labels`` (CIFAR-100). We read the pickles ourselves (with an unpickler that
-only accepts numpy arrays) and check no md5 of the extracted files, so re-packed copies with the images in
-another order (``shared/data/unpack_cifar.py``) load unchanged.
+only accepts numpy arrays) and check no md5 of the extracted files, so any copy in the official layout
+(e.g. re-packed with the images in another order) loads unchanged.
 
 Coarse tasks: CIFAR-10 has two, animal (bird, cat, deer, dog, frog, horse) and vehicle (airplane,
 automobile, ship, truck); CIFAR-100 has its 20 official super-classes, and ``coarse_of_fine`` is derived
@@ -14,6 +14,7 @@ from the labels and checked to be a function of the fine class.
 from __future__ import annotations
 
 import pickle
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,17 @@ def folder_of(name: str, root: Path) -> Path:
 
 
 def _missing(name: str, folder: Path) -> list[str]:
-    return [f for files in FILES[name].values() for f in files if not (folder / f).is_file()]
+    return [f for f in _all_files(name) if not (folder / f).is_file()]
+
+
+def _offline_copy(name: str, folder: Path) -> str:
+    """Where an offline copy goes: the extracted official python version, pickles unchanged."""
+    files = ", ".join(_all_files(name))
+    return f"the extracted official python version ({ARCHIVES[name][0]} from {_URL}) to {folder}/ ({files})"
+
+
+def _all_files(name: str) -> list[str]:
+    return [f for files in FILES[name].values() for f in files]
 
 
 def ensure(name: str, root: Path, download: bool = False) -> Path:
@@ -59,8 +70,7 @@ def ensure(name: str, root: Path, download: bool = False) -> Path:
         raise DataNotFoundError(
             f"{name} not found in {folder} (missing {', '.join(_missing(name, folder))}). Get it with "
             f"load({name!r}, download=True) or `mtlkit data download {name}`, or set MTLKIT_DATA (or root=) "
-            f"to a folder holding {folder.name}/; offline, `python shared/data/unpack_cifar.py DIR {name}` "
-            f"writes that folder into DIR."
+            f"to a folder holding {folder.name}/; offline, copy {_offline_copy(name, folder)}."
         )
     _download(name, Path(root))
     if missing := _missing(name, folder):
@@ -68,16 +78,37 @@ def ensure(name: str, root: Path, download: bool = False) -> Path:
     return folder
 
 
+def _new_paths(root: Path, name: str) -> list[Path]:
+    """What a download into ``root`` may create that does not exist yet: the folders of ``root``'s path,
+    the archive and the extracted folder (outermost first)."""
+    archive, _, folder = ARCHIVES[name]
+    candidates = [*reversed(root.absolute().parents), root.absolute(), root / archive, root / folder]
+    return [p for p in candidates if not p.exists()]
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in reversed(paths):  # innermost first
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def _download(name: str, root: Path) -> None:
+    """Fetch and extract the official archive (md5-checked); on any failure remove what this created."""
     from torchvision.datasets.utils import download_and_extract_archive  # heavy import, only when needed
 
     archive, md5, _ = ARCHIVES[name]
+    created = _new_paths(root, name)
     try:
         download_and_extract_archive(_URL + archive, download_root=str(root), filename=archive, md5=md5)
-    except (OSError, RuntimeError) as error:  # URLError is an OSError; a bad md5 is a RuntimeError
-        raise UserError(
-            f"could not download {name} from {_URL + archive} into {root}: {error}. Without internet, "
-            f"`python shared/data/unpack_cifar.py DIR {name}` writes it into DIR; then pass root=DIR."
+    except BaseException as error:  # a failed or interrupted download leaves nothing behind
+        _remove(created)
+        if not isinstance(error, OSError | RuntimeError):
+            raise
+        raise UserError(  # URLError is an OSError; a bad md5 is a RuntimeError
+            f"could not download {name} from {_URL + archive} into {root}: {error}. Check the connection "
+            f"and retry; offline, copy {_offline_copy(name, folder_of(name, root))}."
         ) from error
 
 

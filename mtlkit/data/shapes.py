@@ -20,6 +20,8 @@ of a class at once; the edge is anti-aliased by clamping ``f`` in pixel units to
 from __future__ import annotations
 
 import math
+import sys
+import time
 from collections.abc import Callable
 
 import torch
@@ -159,3 +161,19 @@ def generate(n: int, seed: int) -> tuple[Tensor, Tensor]:
     chunks = [_render(fine[i : i + _CHUNK], g) for i in range(0, n, _CHUNK)]
     images = torch.cat(chunks) if chunks else torch.empty(0, 3, SIZE, SIZE, dtype=torch.uint8)
     return images, fine
+
+
+def benchmark(n: int = 10_000, seed: int = 0) -> float:
+    """Seconds to generate ``n`` images (``python -m mtlkit.data.shapes [N]``; the spec says about 1 s
+    for 10k on a CPU core). A measurement to read, never a test: wall time depends on the machine."""
+    started = time.perf_counter()
+    generate(n, seed)
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    import torch
+
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    seconds = benchmark(count)
+    print(f"shapes: {count:,} images in {seconds:.2f} s on {torch.get_num_threads()} CPU thread(s)")

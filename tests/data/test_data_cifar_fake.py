@@ -64,8 +64,11 @@ def test_missing_data_says_how_to_get_it(tmp_path):
     with pytest.raises(DataNotFoundError) as info:
         load("cifar100", root=tmp_path)
     message = str(info.value)
-    for hint in ("download=True", "mtlkit data download cifar100", "MTLKIT_DATA", "unpack_cifar.py"):
+    for hint in ("download=True", "mtlkit data download cifar100", "MTLKIT_DATA", "root="):
         assert hint in message
+    assert "official python version (cifar-100-python.tar.gz" in message  # the offline route
+    assert str(tmp_path / "cifar-100-python") in message and "train, test, meta" in message
+    assert "shared/" not in message and "unpack_cifar" not in message  # developers' workspace only
     assert isinstance(info.value, UserError)
 
 

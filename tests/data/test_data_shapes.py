@@ -92,3 +92,29 @@ def test_size_override_and_test_split_differs_from_train():
     assert len(train) == 216 and len(test) == 240
     train_bytes = {bytes(im.numpy()) for im in train.images}
     assert not any(bytes(im.numpy()) in train_bytes for im in test.images)
+
+
+def test_ten_thousand_images_have_the_right_shape_dtype_and_balance():
+    images, fine = shapes.generate(10_000, seed=3)  # the spec's scale (about a second; timed by benchmark())
+    assert images.shape == (10_000, 3, 32, 32) and images.dtype == torch.uint8 and images.is_contiguous()
+    assert fine.shape == (10_000,) and fine.dtype == torch.int64
+    assert set(torch.bincount(fine, minlength=12).tolist()) == {833, 834}  # balanced to within one
+    coarse = torch.tensor(shapes.COARSE_OF_FINE)[fine]
+    assert set(torch.bincount(coarse, minlength=4).tolist()) <= {2499, 2500, 2501, 2502}
+
+
+@pytest.mark.slow
+def test_a_small_cnn_learns_shapes_well_above_chance_but_far_from_perfect():
+    """The difficulty promise, at a CPU budget of seconds: chance is 1/12 (fine) and 1/4 (coarse)."""
+    from mtlkit.backbones import create
+    from mtlkit.models import SingleTask
+    from mtlkit.train import evaluate, fit
+
+    train, val = (load("shapes", split, size=3000) for split in ("train", "val"))
+    test = load("shapes", "test", size=1200)
+    torch.manual_seed(0)
+    model = SingleTask(create("tiny_cnn", width=16), "fine", 12)
+    fit(model, train, val, epochs=6, batch_size=64, lr=5e-3, progress=False, device="cpu")
+    metrics = evaluate(model, test)
+    assert 0.2 < metrics["fine"]["acc"] < 0.95  # > 2.4x chance, yet a small CNN is nowhere near solving it
+    assert 0.35 < metrics["coarse_from_fine"]["acc"] < 0.95
