@@ -20,8 +20,8 @@ CELLS = [
             "implement the soft-sharing penalty and a cross-stitch unit by hand and check them against "
             "`mtlkit.models`;",
             "put cross-stitch units into a ResNet and a ViT, and count what they cost;",
-            "train the architectures on `shapes` and read the **learned alphas**: how much does each depth "
-            "choose to share?",
+            "train the architectures, a cross-stitch ResNet-18 and ViT among them, on `shapes` and read the "
+            "**learned alphas**: how much does each depth choose to share?",
             "say what MTAN and encoder- vs decoder-focused architectures add.",
         ],
         50,
@@ -45,13 +45,19 @@ CELLS = [
         EPOCHS = None
         BATCH_SIZE = None
         LR = 2e-3
-        # The convolutional backbone we train: a tiny CNN on a CPU; "resnet18" (the study's family, with
-        # CONV_KWARGS = {}) if you have a GPU and a few minutes.
+        # The convolutional backbone of the STL / hard / soft / cross-stitch comparison: a tiny CNN on a CPU;
+        # "resnet18" (the study's family) if you have a GPU and a few minutes.
         CONV = "tiny_cnn"
-        CONV_KWARGS = None  # None: the tiny CNN's width for the mode
+        CONV_KWARGS = None  # None: the tiny CNN's width for the mode ({} for any other CONV)
         VIT_KWARGS = None  # None: a small ViT for the mode (embed_dim, depth, num_heads, drop_path_rate)
+        # A cross-stitch ResNet-18, trained on its own smaller budget (two columns: 22 M parameters).
+        RESNET_KWARGS = None  # None: the CIFAR stem; in smoke mode the ImageNet stem (15x fewer FLOPs per image)
+        RESNET_TRAIN_SIZE = None  # its training images (validation and test capped at as many)
+        RESNET_EPOCHS = None
         COUPLING = 1e-3  # soft sharing: strength of the L2 pull between the columns
-        ALPHA_LR_MULT = 10.0  # cross-stitch alphas learn 10x faster than the columns (AdamW)
+        # The alphas' learning rate is ALPHA_LR_MULT x LR. fit() uses AdamW, which rescales its steps, so 10
+        # suits it; the paper's SGD needed 10^2-10^3.
+        ALPHA_LR_MULT = 10.0
         """
     ),
     defaults(
@@ -59,15 +65,21 @@ CELLS = [
         TRAIN_SIZE = TRAIN_SIZE if TRAIN_SIZE is not None else (480 if SMOKE else 4000)
         EPOCHS = EPOCHS if EPOCHS is not None else (2 if SMOKE else 8)
         BATCH_SIZE = BATCH_SIZE if BATCH_SIZE is not None else (64 if SMOKE else 128)
-        CONV_KWARGS = CONV_KWARGS if CONV_KWARGS is not None else {"width": 8 if SMOKE else 16}
+        CONV_KWARGS = (
+            CONV_KWARGS if CONV_KWARGS is not None else ({"width": 8 if SMOKE else 16} if CONV == "tiny_cnn" else {})
+        )
         VIT_KWARGS = (
             VIT_KWARGS
             if VIT_KWARGS is not None
             else {"embed_dim": 32 if SMOKE else 64, "depth": 2 if SMOKE else 4, "num_heads": 2, "drop_path_rate": 0.0}
         )
+        RESNET_KWARGS = RESNET_KWARGS if RESNET_KWARGS is not None else {"stem": "imagenet" if SMOKE else "cifar"}
+        RESNET_TRAIN_SIZE = RESNET_TRAIN_SIZE if RESNET_TRAIN_SIZE is not None else (200 if SMOKE else 1500)
+        RESNET_EPOCHS = RESNET_EPOCHS if RESNET_EPOCHS is not None else (1 if SMOKE else 3)
         print(
             f"smoke mode: {SMOKE}; TRAIN_SIZE={TRAIN_SIZE}, EPOCHS={EPOCHS}, BATCH_SIZE={BATCH_SIZE}, "
-            f"CONV_KWARGS={CONV_KWARGS}, VIT_KWARGS={VIT_KWARGS}"
+            f"CONV={CONV}, CONV_KWARGS={CONV_KWARGS}, VIT_KWARGS={VIT_KWARGS}, RESNET_KWARGS={RESNET_KWARGS}, "
+            f"RESNET_TRAIN_SIZE={RESNET_TRAIN_SIZE}, RESNET_EPOCHS={RESNET_EPOCHS}"
         )
         """
     ),
@@ -231,7 +243,9 @@ CELLS = [
         mtlkit cuts every backbone into `stages` (design.md): for a ResNet the stem and the four residual
         stages, for a ViT the patch embedding and each transformer block. `CrossStitch` puts one unit
         after every stage. The study's two backbone families therefore get units at very different
-        places: 5 for ResNet-18 (one per resolution), $1 + \text{depth}$ for a ViT (one per block). A unit
+        places: 5 for ResNet-18 (after the stem and after each of the four residual stages; with the CIFAR
+        stem the stem and layer1 both work at 32×32, so 5 units over 4 resolutions), $1 + \text{depth}$ for
+        a ViT (after the patch embedding and after each block). A unit
         has $T^2 C$ parameters — tiny next to the columns. What costs is the *columns*: a cross-stitch
         network is as large as $T$ single-task networks.
         """
@@ -243,7 +257,7 @@ CELLS = [
 
 
         counts = {}
-        for name, kwargs in {"tiny_cnn": CONV_KWARGS, "resnet18": {}, "vit_tiny": {}}.items():
+        for name, kwargs in ({"tiny_cnn": {}, "resnet18": {}, "vit_tiny": {}} | {CONV: CONV_KWARGS}).items():
 
             def make(name=name, kwargs=kwargs):
                 return create(name, **kwargs)

@@ -215,3 +215,15 @@ def test_lesson01_runs_in_smoke_mode_from_an_injected_smoke_parameter(tmp_path, 
         assert run.probe[knob] == expected[knob], knob
     assert run.probe["pool"] == expected["TRAIN_SIZE"], "the data really shrank"
     assert "smoke mode: True" in run.text()
+
+
+def test_lesson04_conv_kwargs_follow_the_chosen_backbone(monkeypatch):
+    """``papermill 04_sharing_architectures.ipynb out.ipynb -p CONV resnet18`` gets no tiny-CNN width."""
+    from mtlkit.backbones import create
+
+    path = next(p for p in LESSONS if p.name.startswith("04_"))
+    tiny = resolve(path, monkeypatch, env_smoke="1")
+    resnet = resolve(path, monkeypatch, env_smoke="1", parameters={"CONV": "resnet18"})
+    assert tiny["CONV_KWARGS"] == {"width": 8}
+    assert resnet["CONV_KWARGS"] == {}
+    assert create(resnet["CONV"], **resnet["CONV_KWARGS"]).stage_dims[-1] == 512
