@@ -187,11 +187,13 @@ CELLS = [
         2. **One seed per configuration**, so a difference of a point or two cannot be told apart from
            the luck of the initialisation and data order (lesson 6). Some runs did not even train: the
            CIFAR-100 ViT single-task class model ended at chance (1.16%).
-        3. **Binary cross-entropy on a 20-way superclass head** (the ViT multi-task notebooks use Keras's
-           `binary_crossentropy` for the superclass task on CIFAR-100 too): each output is treated as an
-           independent yes/no question, $-\\sum_k [y_k \\log\\sigma(z_k) + (1-y_k)\\log(1-\\sigma(z_k))]$, so
-           the outputs do not form a distribution over the 20 superclasses and 19 of every 20 targets are
-           "no". The softmax cross-entropy of §1 is the loss for one-of-$K$ labels (lesson 5).
+        3. **Binary cross-entropy on a 20-way softmax** (the ViT multi-task notebooks use Keras's
+           `binary_crossentropy` for the superclass task, on CIFAR-100's 20-way head too): applied to the
+           softmax outputs $p = \\operatorname{softmax}(z)$ and averaged over the $K$ outputs,
+           $-\\frac1K\\sum_k [y_k \\log p_k + (1-y_k)\\log(1-p_k)]$, it scores each output as an independent
+           yes/no question although the softmax makes them compete; 19 of every 20 targets are "no", and the
+           average over $K$ shrinks the task's gradient. The softmax cross-entropy of §1 is the loss for
+           one-of-$K$ labels (lesson 6, §5; lesson 5, §7 measures the implicit task weight).
         4. **Unequal budgets.** The ViT single-task models trained with batch 256 and the multi-task ones
            with batch 128, so the multi-task models took twice as many optimiser steps in their 20 epochs
            (lesson 6).
@@ -209,23 +211,20 @@ CELLS = [
 
         **Q1.** For CIFAR-100 (100 classes, 20 superclasses) with the tiny CNN at width 32, how many
         parameters does hard sharing save compared with two single-task networks? Use the formulas of §3,
-        then let mtlkit confirm.
+        put the number in `my_answer`, then let mtlkit confirm.
         """
     ),
     code(
         """
-        w = 32
-        ws = [w, 2 * w, 4 * w, 4 * w]
-        backbone_32 = sum(9 * a * b + 2 * b for a, b in zip([3, *ws[:-1]], ws, strict=True))
-        saving = backbone_32  # two STL networks pay for the backbone twice; the heads cost the same
-        print(f"saving: {saving:,} parameters")
+        my_answer = None  # your answer: the number of parameters saved
 
+        w = 32
         two_stl = sum(
             count_parameters(SingleTask(create("tiny_cnn", width=w), t, k))["total"]
             for t, k in {"fine": 100, "coarse": 20}.items()
         )
         one_mtl = count_parameters(HardSharing(create("tiny_cnn", width=w), {"fine": 100, "coarse": 20}))["total"]
-        check.equal(two_stl - one_mtl, saving, "saving = one backbone")
+        check.answer(my_answer, two_stl - one_mtl, "parameters saved by hard sharing")
         """
     ),
     md(

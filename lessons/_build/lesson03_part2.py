@@ -140,7 +140,7 @@ CELLS = [
         Beyond the wasted weights, the early downsampling throws away detail before any feature is
         learned: a 7×7 stride-2 convolution and a max-pool on a 32×32 image keep an 8×8 map after only
         one layer. A small experiment with the cheaper ResNet-18 (same stems, same resolutions) on the
-        `shapes` data (in full mode: under a minute on a GPU, several minutes on a CPU):
+        `shapes` data (the cell prints how long each model trained):
         """
     ),
     code(
@@ -223,34 +223,34 @@ CELLS = [
         ## Self-check
 
         **Q1.** Halving the patch size to $P = 2$ multiplies the number of tokens by 4. By how much does it
-        multiply a ViT block's FLOPs at $D = 192$? Predict with the formula of A5, then measure.
+        multiply a ViT block's FLOPs at $D = 192$? Predict it with the formula of A5 (two decimals are
+        enough), put it in `my_answer`, then measure.
         """
     ),
     code(
         """
-        def block_flops(n, d):
-            return 24 * n * d * d + 4 * n * n * d
+        my_answer = None  # your answer: the factor, a number
 
-
-        predicted = block_flops(256, 192) / block_flops(64, 192)
         measured = [count_flops(create("vit_tiny", depth=1, patch_size=p)) for p in (4, 2)]
         embed = [2 * n * 3 * p * p * 192 for n, p in ((64, 4), (256, 2))]  # subtract the patch embedding
         ratio = (measured[1] - embed[1]) / (measured[0] - embed[0])
-        print(f"predicted x{predicted:.2f}, measured x{ratio:.2f}")
-        check.close(ratio, predicted, atol=1e-9, what="patch 2 vs 4: block FLOPs ratio")
+        check.answer(my_answer, ratio, "patch 2 vs 4: block FLOPs ratio", atol=0.01)
         """
     ),
     md(
         """
         **Q2.** With the ImageNet stem, what feature-map side would layer4 see on a 64×64 image? Work it
-        out ($64 \\to$ stem $\\to$ layer1 $\\to \\dots$), then check with ResNet-18 (same stem and strides).
+        out ($64 \\to$ stem $\\to$ layer1 $\\to \\dots$), put it in `my_answer`, then check with ResNet-18
+        (same stem and strides).
         """
     ),
     code(
         """
+        my_answer = None  # your answer: layer4's side in pixels
+
         with torch.no_grad():
             side = create("resnet18", stem="imagenet").eval().forward_stages(torch.zeros(1, 3, 64, 64)).shape[-1]
-        check.equal(side, 64 // 32, "64x64 image, ImageNet stem: layer4 side = 64 / 32")
+        check.answer(my_answer, side, "64x64 image, ImageNet stem: layer4's side")
         """
     ),
     md(

@@ -151,10 +151,11 @@ CELLS = [
 
         ## 7. An accidental weighting: the study's binary cross-entropy
 
-        Weights can also hide in the loss *definition*. The study trained its 20-way superclass head with
-        **binary** cross-entropy averaged over the 20 outputs (the Keras default), while the class head
-        used softmax cross-entropy. Averaging over $K$ outputs scales that task's gradient by roughly $1/K$
-        — a static weight nobody chose. Let us measure it on random logits (lesson 6 looks at what else
+        Weights can also hide in the loss *definition*. The study's ViT multi-task notebooks trained the
+        20-way superclass head with **binary** cross-entropy on its softmax outputs, averaged over the 20
+        outputs (what Keras's `binary_crossentropy` does), while the class head used softmax
+        cross-entropy. Averaging over $K$ outputs scales that task's gradient by roughly $1/K$ — a static
+        weight nobody chose. Let us measure it on random logits (lesson 6 looks at what else
         goes wrong with this loss).
         """
     ),
@@ -214,53 +215,52 @@ CELLS = [
         ## Self-check
 
         **Q1.** Epoch-mean losses were fine 2.0, coarse 1.0 in epoch 1 and fine 1.0, coarse 0.9 in epoch 2.
-        What are the DWA weights (T = 2) in epoch 3? Compute them with the formula, then check against
-        mtlkit.
+        What are the DWA weights (T = 2) in epoch 3? Compute them with the formula, put them in `my_answer`
+        as `{"fine": ..., "coarse": ...}`, then check against mtlkit.
         """
     ),
     code(
         """
-        ratios = {"fine": 1.0 / 2.0, "coarse": 0.9 / 1.0}
-        denominator = sum(math.exp(r / 2) for r in ratios.values())
-        my_weights = {task: 2 * math.exp(r / 2) / denominator for task, r in ratios.items()}
+        my_answer = None  # your answer: {"fine": ..., "coarse": ...}
 
         dwa = DWA(["fine", "coarse"], temperature=2.0)
         dwa.epoch_end({"fine": 2.0, "coarse": 1.0})
         dwa.epoch_end({"fine": 1.0, "coarse": 0.9})
-        check.close(list(my_weights.values()), list(dwa.weights.values()), atol=1e-9, what="DWA weights for epoch 3")
-        check.true(my_weights["coarse"] > my_weights["fine"], "the task whose loss fell more slowly gets more weight")
+        check.answer(my_answer, dwa.weights, "DWA weights for epoch 3", atol=1e-4)
+        check.true(
+            dwa.weights["coarse"] > dwa.weights["fine"], "the task whose loss fell more slowly gets more weight"
+        )
         """
     ),
     md(
         """
         **Q2.** With uncertainty weighting and a task loss held at $\\mathcal{L} = 0.25$, what weight does
-        the task get at the optimum of $s$?
+        the task get at the optimum of $s$? Put it in `my_answer`.
         """
     ),
     code(
         """
-        my_weight = 1 / (2 * 0.25)
+        my_answer = None  # your answer: the weight, a number
+
         u = Uncertainty(["fine", "coarse"])
         with torch.no_grad():
             u.log_vars.fill_(math.log(0.25))  # the optimum s* = log L
-        check.close(u.weights["fine"], my_weight, atol=1e-6, what="uncertainty weight at the optimum = 1 / (2 L)")
+        check.answer(my_answer, u.weights["fine"], "uncertainty weight at the optimum", atol=1e-6)
         """
     ),
     md(
         """
-        **Q3.** PCGrad on $g_1 = (1, 0)$ and $g_2 = (-1, 1)$: what is the combined update direction?
+        **Q3.** PCGrad on $g_1 = (1, 0)$ and $g_2 = (-1, 1)$: what is the combined update direction? Put it in
+        `my_answer` as a list of two numbers.
         """
     ),
     code(
         """
-        my_sum = torch.tensor([0.5, 1.5])  # g1' = (0.5, 0.5), g2' = (0, 1)
+        my_answer = None  # your answer: [x, y]
+
         g12 = torch.tensor([[1.0, 0.0], [-1.0, 1.0]])
-        check.close(
-            project_conflicting(g12, [[1], [0]]).sum(0),
-            my_sum,
-            atol=1e-6,
-            what="PCGrad update for g1=(1,0), g2=(-1,1)",
-        )
+        update = project_conflicting(g12, [[1], [0]]).sum(0)
+        check.answer(my_answer, update.tolist(), "PCGrad update for g1=(1,0), g2=(-1,1)", atol=1e-6)
         """
     ),
     md(

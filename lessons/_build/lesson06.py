@@ -77,7 +77,7 @@ CELLS = [
 
         from mtlkit import check
         from mtlkit.capstone.delta_m import delta_m
-        from mtlkit.capstone.stats import interval95, mean, sd, t_quantile
+        from mtlkit.capstone.stats import interval95, mean, t_quantile
         from mtlkit.data import DeviceLoader, load
         from mtlkit.data.split import stratified_split
         from mtlkit.models import build

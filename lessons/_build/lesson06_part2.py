@@ -211,53 +211,46 @@ CELLS = [
         ## Self-check
 
         **Q1.** Five seeds gave accuracies 0.61, 0.64, 0.60, 0.63, 0.62. Compute the 95% interval by hand
-        (use $t_{0.975,4} = 2.776$).
+        (use $t_{0.975,4} = 2.776$) and put it in `my_answer` as `(low, high)`.
         """
     ),
     code(
         """
+        my_answer = None  # your answer: (low, high)
+
         values = [0.61, 0.64, 0.60, 0.63, 0.62]
-        s_hand = math.sqrt(0.001 / 4)  # squared deviations from 0.62: 1e-4 + 4e-4 + 4e-4 + 1e-4 + 0
-        my_interval = (0.62 - 2.776 * s_hand / math.sqrt(5), 0.62 + 2.776 * s_hand / math.sqrt(5))
-        check.close(sd(values), s_hand, atol=1e-12, what="sample standard deviation")
-        check.close(my_interval, interval95(values), atol=1e-5, what="95% interval of five seeds")
+        check.answer(my_answer, interval95(values), "95% interval of five seeds", atol=1e-4)
         """
     ),
     md(
         r"""
         **Q2.** A multi-task model reaches a fine **loss** of 1.0 where the single-task model reaches 1.25.
-        What is $\Delta_m$ on this one lower-is-better metric?
+        What is $\Delta_m$ on this one lower-is-better metric? Put it in `my_answer`.
         """
     ),
     code(
         """
-        my_delta = -(1.0 - 1.25) / 1.25
-        check.close(
-            delta_m({"fine": 1.0}, {"fine": 1.25}, lower_is_better={"fine"}),
-            my_delta,
-            atol=1e-12,
-            what="delta_m of a loss",
-        )
-        check.true(my_delta > 0, "a lower loss is an improvement: delta_m > 0")
+        my_answer = None  # your answer: delta_m, a number (0.1 for +10%)
+
+        measured = delta_m({"fine": 1.0}, {"fine": 1.25}, lower_is_better={"fine"})
+        check.answer(my_answer, measured, "delta_m of a loss", atol=1e-9)
+        check.true(measured > 0, "a lower loss is an improvement: delta_m > 0")
         """
     ),
     md(
         """
         **Q3.** CIFAR-100 has 100 classes. What "binary accuracy" does a model that answers "no" to every
-        class get?
+        class get? Put it in `my_answer` (a number in [0, 1]).
         """
     ),
     code(
         """
-        my_binary_accuracy = 99 / 100
+        my_answer = None  # your answer: the binary accuracy
+
         no = torch.zeros(10, 100)
         truth = nn.functional.one_hot(torch.arange(10), 100).float()
-        check.close(
-            ((no > 0.5).float() == truth).float().mean(),
-            my_binary_accuracy,
-            atol=1e-6,
-            what="binary accuracy of 'no to all 100'",
-        )
+        binary_accuracy = ((no > 0.5).float() == truth).float().mean().item()
+        check.answer(my_answer, binary_accuracy, "binary accuracy of 'no to all 100'", atol=1e-6)
         """
     ),
     md(

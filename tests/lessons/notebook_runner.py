@@ -4,13 +4,16 @@ The kernel is this interpreter (a kernelspec written to a temporary folder point
 so the notebook sees exactly the mtlkit under test. It runs in a temporary copy of the lessons folder,
 so nothing is written into the repository. After the last cell, optional *probe* code runs in the same
 kernel: tests use it to inspect the notebook's namespace (e.g. compare a hand-built model again) and to
-drive its widgets headless. Parameters can be injected exactly as papermill does (:func:`inject_parameters`).
+drive its widgets headless. Parameters can be injected exactly as papermill does (:func:`inject_parameters`),
+and the self-check placeholders (``my_answer = None  # your answer ...``) filled in as a student would
+(:func:`fill_answers`), so that the self-checks really check.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -26,6 +29,7 @@ SECONDS: dict[str, tuple[float, float]] = {}  # notebook -> (wall time, budget),
 KERNEL_NAME = "mtlkit-pytest"
 CELL_TIMEOUT_S = 120
 PROBE_MARKER = "@@probe@@"
+ANSWER_PLACEHOLDER = re.compile(r"^my_answer = None  # your answer\b.*$", re.MULTILINE)
 # Lessons whose conventions are still being brought in line: their convention tests xfail (not strict),
 # e.g. {"08": "lesson 08 is being aligned"}.
 BEING_ALIGNED: dict[str, str] = {}
@@ -63,6 +67,34 @@ def inject_parameters(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.N
     cell.metadata["tags"] = ["injected-parameters"]
     tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
     nb.cells.insert(tagged[0] + 1 if tagged else 0, cell)
+    return nb
+
+
+def placeholders(nb: nbformat.NotebookNode) -> list[int]:
+    """Indices of the code cells holding a self-check placeholder, once per placeholder, in order."""
+    return [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        for _ in ANSWER_PLACEHOLDER.finditer(c.source)
+    ]
+
+
+def fill_answers(nb: nbformat.NotebookNode, answers: list[str]) -> nbformat.NotebookNode:
+    """Replace the self-check placeholders of ``nb``, in order, by ``my_answer = <answer>`` (in place).
+
+    ``answers`` are Python expressions, one per placeholder; a count mismatch is an error, so a new
+    question cannot go unanswered in the tests.
+    """
+    found = placeholders(nb)
+    if len(found) != len(answers):
+        raise ValueError(f"{len(found)} self-check placeholders but {len(answers)} answers")
+    remaining = iter(answers)
+    for i in dict.fromkeys(found):
+        cell = nb.cells[i]
+        cell.source = ANSWER_PLACEHOLDER.sub(
+            lambda _: f"my_answer = {next(remaining)}  # filled in by the tests", cell.source
+        )
     return nb
 
 
@@ -139,10 +171,12 @@ def execute(
     probe: str | None = None,
     env: dict[str, str | None] | None = None,
     parameters: dict | None = None,
+    answers: list[str] | None = None,
 ) -> Run:
     """Execute ``path`` in a copy under ``workdir``; never raises for a failing cell (see ``Run.error``).
 
-    ``parameters`` are injected as ``papermill -p`` would; ``env`` adjusts the kernel's environment.
+    ``parameters`` are injected as ``papermill -p`` would; ``env`` adjusts the kernel's environment;
+    ``answers`` fill the self-check placeholders (:func:`fill_answers`).
     """
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
@@ -156,6 +190,8 @@ def execute(
     nb = nbformat.read(copy, as_version=4)
     if parameters:
         inject_parameters(nb, parameters)
+    if answers is not None:
+        fill_answers(nb, answers)
     specs = KernelSpecManager(kernel_dirs=[str(write_kernelspec(workdir / "jupyter"))])
     km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
     client = NotebookClient(

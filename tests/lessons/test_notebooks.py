@@ -1,9 +1,11 @@
 """Every lesson notebook (lessons/[0-9]*.ipynb): structure, stripped outputs, and a smoke run on CPU.
 
 The execution tests run each notebook top to bottom with ``MTLKIT_SMOKE=1`` in a temporary copy, record
-its wall time (printed in the terminal summary) and fail when it exceeds its budget: 120 s unless the
-notebook's metadata says ``{"mtlkit": {"smoke_budget_s": N}}``. Notebooks that build a piece of mtlkit by
-hand are probed after the run, in the same kernel, to check the piece still matches the library's.
+its wall time (printed in the terminal summary) and fail when it exceeds its budget: 60 s unless the
+notebook's metadata says ``{"mtlkit": {"smoke_budget_s": N}}``. The self-check placeholders are filled in
+with the answers below (``ANSWERS``), so every self-check runs against a real answer. Notebooks that build
+a piece of mtlkit by hand are probed after the run, in the same kernel, to check the piece still matches
+the library's.
 """
 
 from __future__ import annotations
@@ -26,16 +28,38 @@ from notebook_runner import (
     code_cells,
     execute,
     lesson_cases,
+    placeholders,
     read,
 )
 
-DEFAULT_BUDGET_S = 120.0
+DEFAULT_BUDGET_S = 60.0
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 COLAB_URL = "https://colab.research.google.com/github/mtlkit/mtlkit/blob/main/lessons/{name}"
 FIGURE_CALL = re.compile(r"plt\.(subplots|figure|show|imshow)\(|\.(plot|bar|imshow|scatter|hist)\(")
 NBGRADER_IMPORT = re.compile(r"^\s*(import|from)\s+nbgrader\b", re.MULTILINE)
 STRIPPED_FOLDERS = ("lessons", "solutions", "exercises")
 SHARED_DATA = Path(__file__).parents[3] / "shared" / "data"  # the shared/ folder next to the repo
+
+# The self-check answers, as a student would type them: one expression per `my_answer = None  # your
+# answer` placeholder, in notebook order (tests/lessons/notebook_runner.py fills them in).
+ANSWERS: dict[str, list[str]] = {
+    "01": ["sum(9 * a * b + 2 * b for a, b in zip([3, 32, 64, 128], [32, 64, 128, 128]))"],
+    "02": ["0.5 + 0.5 * 4 / 99"],
+    "03": ["(24 * 256 * 192**2 + 4 * 256**2 * 192) / (24 * 64 * 192**2 + 4 * 64**2 * 192)", "2"],
+    "04": ["3 * 3 * (64 + 64 + 128 + 256 + 512)", "1e-3 * 0.5**2", "torch.full((2, 2, 6), 0.5)"],
+    "05": [
+        "{t: 2 * math.exp(r / 2) / (math.exp(0.5 / 2) + math.exp(0.9 / 2)) for t, r in {'fine': 0.5, 'coarse': 0.9}.items()}",
+        "1 / (2 * 0.25)",
+        "[0.5, 1.5]",
+    ],
+    "06": [
+        "(0.62 - 2.776 * (0.001 / 4) ** 0.5 / 5**0.5, 0.62 + 2.776 * (0.001 / 4) ** 0.5 / 5**0.5)",
+        "(1.25 - 1.0) / 1.25",
+        "99 / 100",
+    ],
+    "07": [],
+}
+UNANSWERED = "fill in my_answer"
 
 # Probes: code run in a lesson's kernel after its last cell; it prints PROBE_MARKER + a JSON object.
 PROBES = {
@@ -76,8 +100,8 @@ print("{PROBE_MARKER}" + json.dumps({{
 """,
     "03": f"""
 import json
-_lib = create("vit_tiny", embed_dim=EMBED_DIM, depth=DEPTH, num_heads=HEADS, drop_path_rate=0.0)
-_hand = HandViT(embed_dim=EMBED_DIM, depth=DEPTH, num_heads=HEADS)
+_lib = create("vit_tiny", embed_dim=EMBED_DIM, depth=DEPTH, num_heads=HEADS, patch_size=PATCH, drop_path_rate=0.0)
+_hand = HandViT(embed_dim=EMBED_DIM, depth=DEPTH, num_heads=HEADS, patch=PATCH)
 copy_vit_weights(_lib, _hand)
 _hand.eval(); _lib.eval()
 _x = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(7))
@@ -95,6 +119,7 @@ print("{PROBE_MARKER}" + json.dumps({{
     "hand_params": sum(p.numel() for p in _hand.parameters()),
     "lib_params": sum(p.numel() for p in _lib.parameters()),
     "depth": DEPTH,
+    "patch": PATCH,
 }}))
 """,
 }
@@ -118,7 +143,10 @@ def executed(lesson_workdir):
     def run(path: Path) -> Run:
         if path not in _RUNS:
             env = {"MTLKIT_DATA": str(no_cifar)}
-            _RUNS[path] = execute(path, lesson_workdir, probe=PROBES.get(path.name[:2]), env=env)
+            prefix = path.name[:2]
+            _RUNS[path] = execute(
+                path, lesson_workdir, probe=PROBES.get(prefix), env=env, answers=ANSWERS.get(prefix, [])
+            )
         return _RUNS[path]
 
     return run
@@ -223,6 +251,26 @@ def test_setup_cell_installs_only_in_colab_when_missing(monkeypatch, in_colab, i
         )
 
 
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_every_self_check_placeholder_has_an_answer_in_the_tests(path):
+    prefix = path.name[:2]
+    assert prefix in ANSWERS, f"add ANSWERS[{prefix!r}]: one answer per `my_answer = None  # your answer`"
+    assert len(placeholders(read(path))) == len(ANSWERS[prefix])
+
+
+@pytest.mark.parametrize("path", [p for p in LESSONS if p.name[:2] != "07"], ids=lambda p: p.stem)
+def test_self_checks_hold_a_placeholder_that_is_checked(path):
+    """The questions ask the student: the answer is not pre-filled, and the cell checks what is typed in."""
+    nb = read(path)
+    cells = placeholders(nb)
+    assert cells, "the self-check asks at least one question with a `my_answer = None  # your answer` cell"
+    for i in cells:
+        source = nb.cells[i].source
+        assert "check.answer(my_answer" in source or "check.filled(my_answer" in source, (
+            f"cell {i} never checks my_answer"
+        )
+
+
 @pytest.mark.parametrize("path", lesson_cases())
 def test_setup_cell_is_the_same_in_every_lesson(path):
     expected = setup_cell(read(lesson("01"))).source
@@ -245,6 +293,7 @@ def test_lesson_runs_top_to_bottom_in_smoke_mode(path, executed):
     assert run.error is None, run.error
     text = run.text()
     assert "✗" not in text
+    assert UNANSWERED not in text, "a self-check placeholder was left unanswered"
     assert run.seconds <= budget(path), (
         f"{path.name} took {run.seconds:.0f} s, over its {budget(path):.0f} s budget"
     )
@@ -318,3 +367,20 @@ def test_lesson03_hand_built_vit_matches_mtlkit(executed):
     assert len(probe["stage_diffs"]) == probe["depth"] + 1, "embedding + every block compared"
     assert max(probe["stage_diffs"]) < 1e-5
     assert probe["output_diff"] < 1e-5
+
+
+@pytest.mark.slow
+def test_lesson03_with_8x8_patches(tmp_path):
+    """As ``papermill 03_backbones.ipynb out.ipynb -p PATCH 8``: the hand-built ViT still matches."""
+    run = execute(
+        lesson("03"),
+        tmp_path,
+        probe=PROBES["03"],
+        env={"MTLKIT_DATA": str(tmp_path / "no-cifar")},
+        parameters={"PATCH": 8},
+        answers=ANSWERS["03"],
+    )
+    assert run.error is None, run.error
+    assert "✓ hand-built ViT matches mtlkit's vit_tiny" in run.text()
+    assert run.probe["patch"] == 8
+    assert max(run.probe["stage_diffs"]) < 1e-5 and run.probe["output_diff"] < 1e-5
