@@ -1,8 +1,11 @@
 """``vit_seed``: the Keras ViT that the original 2023 study used, ported to PyTorch.
 
-Source: the Keras example "Image classification with Vision Transformer" (K. Salama, 2021,
-keras.io/examples/vision/image_classification_with_vision_transformer), in its TensorFlow 2 version
-that the study copied (the later Keras 3 rewrite widened the tokens to 256). Architecture:
+Source: the study, M. T. Nguyen & P. Chen, "Multi-task Learning with Vision Transformers" (ECE 6524,
+2023), https://github.com/mnguyen0226/multitask_learning_vit, whose ViT notebooks (e.g.
+``multitask-learning-vit-cifar10-classification.ipynb@d08cce5e5abe10a1320034e694e1459f1f9cc90a``; see
+:mod:`mtlkit.capstone.study`) cite and copy the Keras example "Image classification with Vision
+Transformer" (K. Salama, 2021, keras.io/examples/vision/image_classification_with_vision_transformer)
+in its TensorFlow 2 version (the later Keras 3 rewrite widened the tokens to 256). Architecture:
 
 - resize the 32x32 image to 72x72 (bilinear, half-pixel centres as ``tf.image.resize``), inside
   the model;
@@ -14,7 +17,12 @@ that the study copied (the later Keras 3 rewrite widened the tokens to 256). Arc
   -> Dropout(0.1)`` (GELU after *both* layers, as the example's ``mlp`` helper does);
 - ``pool``: final LayerNorm, flatten the 144x64 tokens (9216 features), Dropout(0.5).
 
-The study's classifier MLP (2048 -> 1024, GELU, dropout 0.5) belongs to the task heads, not here.
+The classifier on top belongs to the task heads, not here: the study's heads are
+:class:`mtlkit.models.heads.SeedHead` (``head="seed"``), a shared ``Dense(2048)`` + ReLU + Dropout(0.5)
+on these 9216 features, then per task a tower ``1024-512-256-128-K`` (fine) or ``512-256-128-K``
+(coarse), each hidden layer ReLU + Dropout(0.5); the ``seed`` preset trains with those. The Keras
+example's own head (``2048 -> 1024``, GELU) is a different one.
+
 Linear weights use Keras' default Glorot-uniform with zero biases; the position embedding Keras'
 ``Embedding`` default uniform(-0.05, 0.05).
 """
