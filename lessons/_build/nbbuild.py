@@ -68,8 +68,9 @@ def header(file: str, title: str, goals: list[str], minutes: int, intro: str = "
     goal_lines = "\n".join(f"- {goal}" for goal in goals)
     text = (
         f"# {title}\n\n{BADGE.format(file=file)}\n\n**Learning goals.** After this lesson you can\n\n"
-        f"{goal_lines}\n\n**Estimated time:** {minutes} minutes (about 1 minute of compute on a CPU in "
-        "smoke mode, a few minutes in full mode).\n"
+        f"{goal_lines}\n\n**Estimated time:** {minutes} minutes of reading, running and self-checks. The "
+        "compute takes well under a minute on a CPU in smoke mode (the lesson tests time every notebook), "
+        "longer in full mode (more data and epochs).\n"
     )
     if intro:
         text += "\n" + textwrap.dedent(intro).strip()
