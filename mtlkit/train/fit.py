@@ -113,7 +113,7 @@ def fit(
     )
     opt = make_optimizer(
         optimizer,
-        param_groups(model, weighting, lr, weight_decay),
+        param_groups(model, weighting, lr, weight_decay, optimizer),  # cross-stitch alphas: lr by optimiser
         lr=lr,
         weight_decay=weight_decay,
         device=precision.device,
