@@ -120,7 +120,10 @@ CELLS = [
         | **cross-stitch** (Misra et al. 2016) | activations, mixed by learned $\alpha$ after every stage | $\sum_t \mathcal{L}_t(\theta_t, \alpha)$ |
 
         Soft sharing interpolates with one number: the coupling $c = 0$ gives independent networks, and as
-        $c \to \infty$ the backbones are forced to be equal, which *is* hard sharing. Cross-stitch
+        $c \to \infty$ the backbones are forced to be equal: hard sharing, except that the common
+        backbone then moves by the *mean* of the tasks' gradients where hard sharing's moves by their
+        sum (and plain SGD overshoots and diverges once $c > 1/(T\,\eta)$ for $T$ tasks and learning
+        rate $\eta$: the penalty's own step becomes too large). Cross-stitch
         networks interpolate **per depth and per channel**, and learn the interpolation from data.
 
         ## 2. Soft sharing, by hand
