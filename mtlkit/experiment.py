@@ -150,13 +150,17 @@ def build_weighting(config: RunConfig, tasks: dict[str, int]):
     return create(config.weighting, tasks, **config.weighting_kwargs)
 
 
-def check_compatible(model, weighting) -> None:
+def check_compatible(model, weighting, device: str = "auto") -> None:
     """Refuse a weighting the model cannot train with before the first step would: gradient methods
-    under DDP, and GradNorm on a model without shared parameters (single task, soft sharing)."""
+    under DDP, and GradNorm on a model without shared parameters (single task, soft sharing).
+
+    ``device``: the run's device; under torchrun the process group is joined with its backend (gloo for
+    the CPU), so a CPU run never starts NCCL.
+    """
     from mtlkit.train import distributed
     from mtlkit.weighting.gradnorm import GradNorm, last_shared_layer
 
-    distributed.check_weighting(weighting, distributed.setup())
+    distributed.check_weighting(weighting, distributed.setup(device))
     if isinstance(weighting, GradNorm):
         last_shared_layer(list(model.shared_parameters()) if hasattr(model, "shared_parameters") else [])
 
@@ -175,7 +179,7 @@ def validate(config: RunConfig, num_classes: Mapping[str, int]) -> None:
     check_tasks(config, num_classes)
     with torch.device("meta"):
         model = build_model(config, num_classes)
-    check_compatible(model, build_weighting(config, model.tasks))
+    check_compatible(model, build_weighting(config, model.tasks), config.device)
     resolve_precision(config.device, config.amp, config.channels_last)
 
 
@@ -241,11 +245,11 @@ def run(
     from mtlkit.train.distributed import setup
 
     started = time.perf_counter()
-    is_main = setup().is_main  # under torchrun: join the group (and pick this rank's GPU) first
+    is_main = setup(config.device).is_main  # under torchrun: join the group (its backend by device) first
     splits = load_splits(config)
     model = build_model(config, splits["train"].tasks)
     weighting = build_weighting(config, model.tasks)
-    check_compatible(model, weighting)
+    check_compatible(model, weighting, config.device)
     precision = resolve_precision(config.device, config.amp, config.channels_last)
     with output_folder(out) as out_path:
         clock = _Clock(out_path / "checkpoint" if out_path else None, resume, started, is_main)

@@ -67,6 +67,53 @@ def test_validate_accepts_good_configs_without_building_real_weights(backbone, a
     validate(RunConfig(backbone=backbone, arch=arch, head="seed", weighting="gradnorm"), SHAPES_TASKS)
 
 
+@pytest.fixture
+def fake_gpu_world(monkeypatch):
+    """Rank 1 of 2 under torchrun on a machine that claims 2 GPUs: records the backend, joins nothing."""
+    import torch
+
+    from mtlkit.train import distributed
+
+    joined: dict = {}
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda index: joined.update(gpu=index))
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: "backend" in joined)
+    monkeypatch.setattr(
+        distributed.dist, "init_process_group", lambda backend: joined.update(backend=backend)
+    )
+    monkeypatch.setattr(distributed.dist, "get_backend", lambda: joined["backend"])
+    monkeypatch.setattr(distributed.dist, "get_rank", lambda: 1)
+    monkeypatch.setattr(distributed.dist, "get_world_size", lambda: 2)
+    return joined
+
+
+def test_validating_a_cpu_run_under_torchrun_joins_gloo_not_nccl(fake_gpu_world):
+    validate(RunConfig(device="cpu"), SHAPES_TASKS)
+    assert fake_gpu_world == {"backend": "gloo"}  # no NCCL, no GPU pinned
+
+
+@pytest.mark.parametrize("device", ["cpu", "auto"])
+def test_run_joins_the_group_for_the_configs_device(monkeypatch, device):
+    from mtlkit import experiment
+    from mtlkit.train import distributed
+
+    asked = []
+
+    def setup(requested=None):
+        asked.append(requested)
+        return distributed.Context()
+
+    monkeypatch.setattr(distributed, "setup", setup)
+    config = RunConfig(device=device, epochs=1, limit=64, batch_size=32, backbone_kwargs={"width": 4})
+    experiment.run(config, progress=False)
+    assert asked[:2] == [device, device]  # experiment.run, then check_compatible (fit passes its own)
+    assert None not in asked
+
+
 def test_output_folder_removes_what_it_created_on_a_user_error(tmp_path):
     with pytest.raises(UserError), output_folder(tmp_path / "new" / "run") as out:
         (out / "partial.json").write_text("{}")
