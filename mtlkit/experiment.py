@@ -152,17 +152,19 @@ def build_weighting(config: RunConfig, tasks: dict[str, int]):
 
 def check_compatible(model, weighting, device: str = "auto") -> None:
     """Refuse a weighting the model cannot train with before the first step would: gradient methods
-    under DDP, and GradNorm on a model without shared parameters (single task, soft sharing).
+    under DDP (:func:`mtlkit.train.distributed.check_weighting`), and whatever the weighting's own
+    :meth:`~mtlkit.weighting.Weighting.check_model` refuses (GradNorm: a model without shared
+    parameters, i.e. single task or soft sharing).
 
     ``device``: the run's device; under torchrun the process group is joined with its backend (gloo for
     the CPU), so a CPU run never starts NCCL.
     """
     from mtlkit.train import distributed
-    from mtlkit.weighting.gradnorm import GradNorm, last_shared_layer
+    from mtlkit.weighting import Weighting
 
     distributed.check_weighting(weighting, distributed.setup(device))
-    if isinstance(weighting, GradNorm):
-        last_shared_layer(list(model.shared_parameters()) if hasattr(model, "shared_parameters") else [])
+    if isinstance(weighting, Weighting):  # a plain nn.Module weighting has no requirements to check
+        weighting.check_model(model)
 
 
 def validate(config: RunConfig, num_classes: Mapping[str, int]) -> None:

@@ -6,6 +6,8 @@ total, so they combine with anything, plain DDP included. Gradient methods (Grad
 :meth:`Weighting.backward`: they need the gradient of each task separately on the shared parameters (one
 backward per task) and write ``.grad`` themselves, so they do not combine with plain DDP (whose
 all-reduce hooks fire on every backward) nor with a fp16 ``GradScaler`` (use bf16 autocast).
+A weighting that needs something of the model (GradNorm: shared parameters) says so in
+:meth:`Weighting.check_model`, which runs before any training.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def task_names(tasks: Mapping[str, int] | Iterable[str]) -> tuple[str, ...]:
 
 
 class Weighting(nn.Module):
-    """Base class: ``forward(losses) -> total``, ``weights``, ``epoch_end``, ``backward``."""
+    """Base class: ``forward(losses) -> total``, ``weights``, ``epoch_end``, ``backward``, ``check_model``."""
 
     def __init__(self, tasks: Mapping[str, int] | Sequence[str]) -> None:
         super().__init__()
@@ -59,6 +61,13 @@ class Weighting(nn.Module):
 
     def epoch_end(self, mean_losses: Mapping[str, float]) -> None:
         """Called by the trainer with each task's epoch-mean training loss; no-op by default."""
+
+    def check_model(self, model: nn.Module) -> None:
+        """Raise a :class:`UserError` if this weighting cannot train ``model``; no-op by default.
+
+        Called before training (also on a model built on the meta device), so a bad combination fails
+        before any data is loaded or any file written rather than at the first step.
+        """
 
     def backward(self, losses: Mapping[str, Tensor], shared_parameters: Sequence[nn.Parameter]) -> Tensor:
         """Back-propagate the total loss into ``.grad``; return it detached."""

@@ -18,7 +18,8 @@ checkpointed with ``state_dict()``), updated here rather than by the trainer's o
 read back from the device, so a step never waits for the host. Cost: one partial backward per task (from the losses down to W) plus the
 full one; it writes ``.grad`` itself, so it does not combine with plain DDP or an fp16 GradScaler; the
 computations are float32 also under bf16 autocast. A model with no shared parameters (soft sharing,
-single task) has no layer to balance: that raises a UserError.
+single task) has no layer to balance: :meth:`GradNorm.check_model` (before training) and the first
+backward raise a UserError.
 """
 
 from __future__ import annotations
@@ -95,6 +96,11 @@ class GradNorm(Weighting):
 
     def set_extra_state(self, state: dict[str, int]) -> None:
         self._steps = int(state["steps"])
+
+    def check_model(self, model: nn.Module) -> None:
+        """A model without shared parameters (soft sharing, single task) has no layer to balance."""
+        shared = model.shared_parameters() if hasattr(model, "shared_parameters") else []
+        last_shared_layer(list(shared))
 
     def backward(self, losses: Mapping[str, Tensor], shared_parameters: Sequence[nn.Parameter]) -> Tensor:
         layer = last_shared_layer(shared_parameters)

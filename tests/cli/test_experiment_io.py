@@ -61,6 +61,21 @@ def test_validate_reports_every_bad_name_or_option(overrides, message):
     assert message in str(info.value)
 
 
+def test_validate_asks_the_weighting_whether_it_can_train_the_model(monkeypatch):
+    from mtlkit.weighting import Equal
+
+    seen = []
+
+    def refuse(self, model):
+        seen.append(type(model).__name__)
+        raise UserError("equal refuses this model")
+
+    monkeypatch.setattr(Equal, "check_model", refuse)
+    with pytest.raises(UserError, match="equal refuses this model"):
+        validate(RunConfig(weighting="equal"), SHAPES_TASKS)
+    assert seen == ["HardSharing"]
+
+
 @pytest.mark.parametrize("backbone", ["tiny_cnn", "resnet152", "vit_seed"])
 @pytest.mark.parametrize("arch", ["hard", "cross_stitch"])
 def test_validate_accepts_good_configs_without_building_real_weights(backbone, arch):

@@ -144,3 +144,27 @@ def test_a_step_reads_nothing_back_from_the_device():
     for _ in range(2):
         total = two_task_step(gn, shared, heads, torch.zeros(16, 4, device="meta"))
     assert total.device.type == "meta" and gn.steps == 2
+
+
+@pytest.mark.parametrize(("arch", "tasks"), [("single", {"a": 3}), ("soft", {"a": 3, "b": 2})])
+def test_check_model_refuses_a_model_without_shared_parameters(arch, tasks):
+    from mtlkit.models import build
+
+    with torch.device("meta"):
+        model = build(arch, "tiny_cnn", tasks)
+    with pytest.raises(UserError, match="gradnorm needs parameters shared by every task"):
+        GradNorm(list(tasks)).check_model(model)
+
+
+@pytest.mark.parametrize("arch", ["hard", "cross_stitch"])
+def test_check_model_accepts_a_model_with_shared_parameters(arch):
+    from mtlkit.models import build
+
+    with torch.device("meta"):
+        model = build(arch, "tiny_cnn", {"a": 3, "b": 2})
+    GradNorm(["a", "b"]).check_model(model)
+
+
+def test_check_model_refuses_a_module_without_shared_parameters_method():
+    with pytest.raises(UserError, match="gradnorm needs parameters shared"):
+        GradNorm(["a", "b"]).check_model(nn.Linear(2, 2))

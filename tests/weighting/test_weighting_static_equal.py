@@ -82,3 +82,12 @@ def test_names_in_design_order():
 def test_bad_task_lists_raise(tasks):
     with pytest.raises(UserError):
         Equal(tasks)
+
+
+@pytest.mark.parametrize("name", [n for n in names() if n != "gradnorm"])
+def test_every_other_weighting_accepts_any_model(name):
+    from mtlkit.models import build
+
+    with torch.device("meta"):
+        model = build("single", "tiny_cnn", {"fine": 10})  # no shared parameters
+    assert create(name, {"fine": 10}).check_model(model) is None
