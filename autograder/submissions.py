@@ -1,12 +1,17 @@
 """Find the notebooks in a folder or an LMS zip and tell whose they are.
 
-Naming rules (documented in autograder/README.md):
+Naming rules (documented in autograder/README.md), in this order:
 
-- a folder per student: the folder name is the student id; Moodle's ``Full Name_123456_assignsubmission_file_``
-  gives ``123456``; the notebook may sit anywhere inside (e.g. nbgrader's ``<id>/<assignment>/<assignment>.ipynb``);
-- a flat file: ``<student_id>_<anything>_<assignment>.ipynb`` (Canvas: ``login_userid_subid_<name>.ipynb``,
-  ``login_late_...``); the student id is the text before the first ``_``;
-- a file name must end with the assignment's name; ``-1``/`` (1)`` copy suffixes are ignored;
+- a folder per student: the folder name is the student id; a Moodle folder
+  ``Full Name_123456_assignsubmission_file_`` gives ``123456``; the notebook may sit anywhere inside (e.g.
+  nbgrader's ``<id>/<assignment>/<assignment>.ipynb``);
+- a Moodle flat file ``Full Name_123456_assignsubmission_file_<original name>``: ``123456``;
+- a Canvas bulk download ``name[_late]_<user id>_<submission id>_<original name>``, the original name
+  ending with the assignment's: the numeric Canvas user id (two students with the same name differ);
+- any other flat file ``<student_id>_<anything><assignment>.ipynb``: the text before the first ``_``;
+- a file name must end with the assignment's name; ``-1``/`` (1)`` copy suffixes are ignored, and so is a
+  leading ``Copy of ``/``Copy_of_`` (Colab's "Save a copy"): a flat file that is only the assignment's
+  name, with or without those, belongs to nobody and gets an error row;
 - a single top-level folder (``submissions/`` in a zip) is opened, so one student's folder alone is not
   recognised as a student: give at least two, or name the files ``<student_id>_<assignment>.ipynb``.
 """
@@ -20,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _COPY_SUFFIX = re.compile(r"(-\d+| \(\d+\))$")
-_MOODLE = re.compile(r"^.*_(\d+)_assignsubmission_\w*$")
+_COLAB_COPY = re.compile(r"^(?:copy[ _]of[ _])+", re.IGNORECASE)
+_MOODLE = re.compile(r"_(\d+)_assignsubmission_")
+_CANVAS = re.compile(r"^[^_]+(?:_late)?_(\d+)_\d+_(.+)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
 _IGNORED = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db"}
 MAX_ZIP_BYTES = 512 * 2**20
@@ -34,6 +41,7 @@ class Submission:
     student_id: str = ""
     path: Path | None = None  # the notebook to grade (a staged copy), None when error is set
     error: str = ""
+    raw_id: str = ""  # the text the student id was made from (before clean_id)
 
 
 def clean_id(raw: str) -> str:
@@ -50,24 +58,40 @@ def _is_ignored(path: Path) -> bool:
 
 
 def _folder_student(name: str) -> str:
-    moodle = _MOODLE.match(name)
-    return clean_id(moodle.group(1) if moodle else name)
+    moodle = _MOODLE.search(name)
+    return moodle.group(1) if moodle else name
+
+
+def flat_student(stem: str, assignment: str) -> str:
+    """The raw student id in a flat file's name (without ``.ipynb``); '' when the name holds none."""
+    stem = _COPY_SUFFIX.sub("", stem)
+    moodle = _MOODLE.search(stem)
+    if moodle:
+        return moodle.group(1)
+    canvas = _CANVAS.match(stem)
+    if canvas and _matches(canvas.group(2), assignment):
+        return canvas.group(1)
+    own = _COLAB_COPY.sub("", stem)
+    if _matches(own, assignment):
+        return "" if own == assignment else own.split("_")[0]
+    return canvas.group(1) if canvas else own.split("_")[0]  # a wrong file name: still say whose
 
 
 def _from_folder(folder: Path, base: Path, assignment: str) -> list[Submission]:
-    sid = _folder_student(folder.name)
+    raw = _folder_student(folder.name)
     notebooks = sorted(
         p
         for p in folder.rglob("*.ipynb")
         if p.is_file() and not any(_is_ignored(Path(part)) for part in p.relative_to(folder).parts)
     )
     if not notebooks:
-        return [Submission(str(folder.relative_to(base)), sid, error="no notebook (.ipynb) in this folder")]
-    return [_check_name(p, base, sid, assignment) for p in notebooks]
+        origin = str(folder.relative_to(base))
+        return [Submission(origin, clean_id(raw), error="no notebook (.ipynb) in this folder", raw_id=raw)]
+    return [_check_name(p, base, raw, assignment) for p in notebooks]
 
 
-def _check_name(path: Path, base: Path, sid: str, assignment: str) -> Submission:
-    origin = str(path.relative_to(base))
+def _check_name(path: Path, base: Path, raw: str, assignment: str) -> Submission:
+    origin, sid = str(path.relative_to(base)), clean_id(raw)
     if not sid:
         return Submission(origin, error="cannot tell the student id from the file or folder name")
     if not _matches(path.stem, assignment):
@@ -75,21 +99,24 @@ def _check_name(path: Path, base: Path, sid: str, assignment: str) -> Submission
             origin,
             sid,
             error=f"wrong file name {path.name!r}: expected a notebook named like {assignment}.ipynb",
+            raw_id=raw,
         )
-    return Submission(origin, sid, path=path)
+    return Submission(origin, sid, path=path, raw_id=raw)
 
 
 def _from_file(path: Path, base: Path, assignment: str) -> Submission:
     origin = str(path.relative_to(base))
+    raw = flat_student(path.stem, assignment)
     if path.suffix != ".ipynb":
-        return Submission(origin, clean_id(path.name.split("_")[0]), error=f"not a notebook: {path.name!r}")
-    stem = _COPY_SUFFIX.sub("", path.stem)
-    if stem == assignment:
+        return Submission(origin, clean_id(raw), error=f"not a notebook: {path.name!r}", raw_id=raw)
+    if not raw:
         return Submission(
             origin,
-            error=f"cannot tell whose notebook {path.name!r} is: prefix it with '<student_id>_' or put it in a folder named after the student",
+            error=f"cannot tell whose notebook {path.name!r} is (only the assignment's name, as downloaded "
+            f"from Colab): rename it '<student_id>_{assignment}.ipynb' or put it in a folder named after "
+            "the student",
         )
-    return _check_name(path, base, clean_id(stem.split("_")[0]), assignment)
+    return _check_name(path, base, raw, assignment)
 
 
 def _unwrap(folder: Path) -> Path:
@@ -148,17 +175,23 @@ def collect(source: Path, staging: Path, assignment: str) -> list[Submission]:
 
 
 def _flag_duplicates(found: list[Submission]) -> list[Submission]:
-    """Several gradable notebooks for one student: grade none of them, say which ones."""
+    """Several gradable notebooks for one student id: grade none of them, say which ones and why."""
     by_student: dict[str, list[Submission]] = {}
     for sub in found:
         if not sub.error:
             by_student.setdefault(sub.student_id, []).append(sub)
-    for subs in by_student.values():
-        if len(subs) > 1:
-            names = ", ".join(s.origin for s in subs)
-            for sub in subs:
-                sub.path, sub.error = (
-                    None,
-                    f"several notebooks for this student ({names}): keep one and re-run",
-                )
+    for sid, subs in by_student.items():
+        if len(subs) < 2:
+            continue
+        names = ", ".join(s.origin for s in subs)
+        raws = sorted({s.raw_id for s in subs})
+        if len(raws) == 1:
+            error = f"several notebooks for this student ({names}): keep one and re-run"
+        else:
+            error = (
+                f"different names ({', '.join(map(repr, raws))}) give the same student id {sid!r} ({names}): "
+                "rename the files or folders so that each student's id is distinct and re-run"
+            )
+        for sub in subs:
+            sub.path, sub.error = None, error
     return found

@@ -33,7 +33,7 @@ def test_flat_files_map_to_student_ids(tmp_path):
     (src / ".DS_Store").write_bytes(b"")
     found = _by_origin(collect(src, tmp_path / "stage", A))
     assert found[f"jdoe_{A}.ipynb"].student_id == "jdoe" and not found[f"jdoe_{A}.ipynb"].error
-    assert found[f"asmith_1234_5678_{A}-1.ipynb"].student_id == "asmith"  # Canvas, resubmission suffix
+    assert found[f"asmith_1234_5678_{A}-1.ipynb"].student_id == "1234"  # Canvas user id, resubmission suffix
     assert found[f"late_{A} (1).ipynb"].student_id == "late"
     assert "cannot tell whose" in found[f"{A}.ipynb"].error
     assert (
@@ -61,6 +61,70 @@ def test_student_folders_moodle_and_nbgrader_layout(tmp_path):
     assert set(by_student) == {"123456", "kim", "empty_student"}
     assert not by_student["123456"].error and not by_student["kim"].error
     assert "no notebook" in by_student["empty_student"].error
+
+
+def _collect_files(tmp_path, names):
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in names:
+        (src / name).write_bytes(_notebook_bytes())
+    return _by_origin(collect(src, tmp_path / "stage", A))
+
+
+def test_canvas_files_map_to_the_numeric_user_id(tmp_path):
+    """``name[_late]_<user id>_<submission id>_<original name>``: two students named alike stay apart."""
+    names = [
+        f"smithjohn_111_222_{A}.ipynb",
+        f"smithjohn_late_333_444_{A}-1.ipynb",
+        f"smithjohn_555_666_Copy_of_{A}.ipynb",
+    ]
+    found = _collect_files(tmp_path, names)
+    assert [(found[n].student_id, found[n].error) for n in names] == [("111", ""), ("333", ""), ("555", "")]
+
+
+def test_canvas_like_names_that_are_not_canvas_keep_the_first_word(tmp_path):
+    found = _collect_files(tmp_path, [f"jdoe_123_{A}.ipynb", "smithjohn_111_222_homework.ipynb"])
+    assert found[f"jdoe_123_{A}.ipynb"].student_id == "jdoe" and not found[f"jdoe_123_{A}.ipynb"].error
+    wrong = found["smithjohn_111_222_homework.ipynb"]  # a Canvas download of the wrong file: still whose
+    assert wrong.student_id == "111" and "wrong file name" in wrong.error
+
+
+def test_moodle_flat_files_map_to_the_moodle_id(tmp_path):
+    names = [
+        f"Jane Doe_123456_assignsubmission_file_{A}.ipynb",
+        f"Li Wei_777_assignsubmission_file_{A} (1).ipynb",
+    ]
+    found = _collect_files(tmp_path, names)
+    assert [(found[n].student_id, found[n].error) for n in names] == [("123456", ""), ("777", "")]
+
+
+@pytest.mark.parametrize(
+    "name", [f"{A}.ipynb", f"Copy_of_{A}.ipynb", f"Copy of {A}.ipynb", f"Copy of {A} (1).ipynb"]
+)
+def test_a_bare_colab_download_belongs_to_nobody(tmp_path, name):
+    sub = _collect_files(tmp_path, [name])[name]
+    assert sub.student_id == "" and sub.path is None
+    assert "cannot tell whose notebook" in sub.error and f"<student_id>_{A}.ipynb" in sub.error
+
+
+def test_a_colab_copy_in_a_student_folder_is_that_students(tmp_path):
+    folder = tmp_path / "src" / "kim"
+    folder.mkdir(parents=True)
+    (folder / f"Copy of {A}.ipynb").write_bytes(_notebook_bytes())
+    (tmp_path / "src" / f"lee_{A}.ipynb").write_bytes(_notebook_bytes())
+    found = {s.student_id: s for s in collect(tmp_path / "src", tmp_path / "stage", A)}
+    assert set(found) == {"kim", "lee"} and not found["kim"].error
+
+
+def test_distinct_names_that_clean_to_one_id_are_told_apart_from_resubmissions(tmp_path):
+    found = _collect_files(
+        tmp_path, [f"Jo Smith_{A}.ipynb", f"Jo-Smith_{A}.ipynb", f"ann_{A}.ipynb", f"ann_{A}-1.ipynb"]
+    )
+    collided = found[f"Jo Smith_{A}.ipynb"]
+    assert collided.student_id == "Jo-Smith" and collided.path is None
+    assert "different names ('Jo Smith', 'Jo-Smith') give the same student id 'Jo-Smith'" in collided.error
+    assert found[f"Jo-Smith_{A}.ipynb"].error == collided.error
+    assert "several notebooks for this student" in found[f"ann_{A}.ipynb"].error  # one student, twice
 
 
 def test_lms_zip_with_wrapper_folder_and_duplicates(tmp_path):
