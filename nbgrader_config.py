@@ -5,7 +5,7 @@ Run nbgrader from the repository root (the folder of this file), e.g.::
     nbgrader generate_assignment 01_hard_sharing --force   # solutions/ -> exercises/
     nbgrader autograde 01_hard_sharing                     # autograder/submitted -> autograder/autograded
     nbgrader generate_feedback 01_hard_sharing             # -> autograder/feedback
-    nbgrader export                                        # -> grades.csv
+    nbgrader export                                        # -> autograder/nbgrader_grades.csv
 
 ``python -m autograder grade ASSIGNMENT SUBMISSIONS`` wraps autograde/feedback for a batch of
 downloaded notebooks with per-student isolation (see autograder/README.md).
@@ -27,7 +27,11 @@ c.CourseDirectory.submitted_directory = "autograder/submitted"
 c.CourseDirectory.autograded_directory = "autograder/autograded"
 c.CourseDirectory.feedback_directory = "autograder/feedback"
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'autograder' / 'gradebook.db'}"
+# `nbgrader export` (git-ignored; not the grader's autograder/grades.csv, whose columns differ).
+c.ExportPlugin.to = str(ROOT / "autograder" / "nbgrader_grades.csv")
 
+# How to generate and grade: `python -m autograder` reads these settings from this file too
+# (autograder/settings.py: every section but CourseDirectory and ExportPlugin).
 # The released notebooks are what students open in Colab: no outputs, a stable kernel name.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
