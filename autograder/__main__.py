@@ -8,19 +8,44 @@ from pathlib import Path
 
 from mtlkit.errors import UserError
 
-from . import OUTPUT, assignments
+from . import OUTPUT, assignments, settings
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes print one line and exit 2, like every other user error of this tool."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (0 or less would switch the per-cell timeout off)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive whole number of seconds, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number of seconds, got {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="python -m autograder", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     grade = commands.add_parser("grade", help="autograde a folder or LMS zip of notebooks; write grades.csv")
     grade.add_argument("assignment", help=f"one of: {', '.join(assignments())}")
     grade.add_argument(
         "submissions", type=Path, help="folder of downloaded notebooks, an LMS .zip, or one .ipynb"
     )
     grade.add_argument("--out", type=Path, default=OUTPUT, help="output folder (default: autograder/)")
-    grade.add_argument("--timeout", type=int, default=60, help="seconds per cell before it is interrupted")
+    grade.add_argument(
+        "--timeout",
+        type=positive_int,
+        default=settings.default_timeout(),
+        help="seconds per cell before it is interrupted (default: %(default)s, Execute.timeout in nbgrader_config.py)",
+    )
     grade.add_argument(
         "--sandbox",
         choices=["auto", "user", "namespace", "none"],

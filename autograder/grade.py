@@ -7,9 +7,11 @@ The parent process (this one) never runs student code. It:
    released test cells (autograder.repair);
 3. hands the notebooks, through a pipe, to a grading child (job.py via autograder.runner) that grades
    the students one after another, each in its own throwaway course tree with its own copy of the
-   gradebook and a sandboxed kernel (autograder.sandbox), and reports each result on its stdout;
-4. keeps every result in memory, rewrites grades.csv (atomically) after each student, and writes the
-   autograded notebooks and feedback HTML once no student code runs any more.
+   gradebook and a sandboxed kernel (autograder.sandbox), and reports each result on a private,
+   authenticated pipe (autograder.channel);
+4. after each student, while the child waits (no student code runs), writes that student's submitted
+   and autograded notebooks and feedback HTML (autograder.outputs) and rewrites grades.csv, each
+   atomically: an interrupted batch keeps everything graded before the interruption.
 """
 
 from __future__ import annotations
@@ -24,10 +26,9 @@ from typing import Any
 
 import nbformat
 
-from mtlkit._io import atomic_write
 from mtlkit.errors import UserError, unknown_name
 
-from . import SOLUTIONS, assignments, drift, repair, report, runner, sandbox
+from . import SOLUTIONS, assignments, drift, outputs, repair, report, runner, sandbox, settings
 from .submissions import Submission, collect
 
 
@@ -36,7 +37,7 @@ class Options:
     """How to grade: output folder, per-cell timeout (s), sandbox mode, whether to keep the work folders."""
 
     out: Path
-    timeout: int = 60
+    timeout: int = field(default_factory=settings.default_timeout)
     sandbox: str = "auto"
     keep_work: bool = False
     log: Callable[[str], None] = lambda message: print(message, file=sys.stderr)
@@ -54,13 +55,16 @@ class Template:
 @dataclass
 class _Batch:
     rows: dict[int, report.Row] = field(default_factory=dict)
-    files: dict[Path, bytes] = field(default_factory=dict)  # written when no student code runs any more
+    uploads: dict[int, bytes] = field(default_factory=dict)  # the gradable notebooks, as submitted
+    changes: dict[int, list[str]] = field(default_factory=dict)  # test cells restored in each
 
 
 def grade(assignment: str, submissions: Path, options: Options) -> list[report.Row]:
     """Grade every submission in ``submissions`` (folder, zip or notebook) and write grades.csv."""
     if assignment not in assignments():
         raise unknown_name("assignment", assignment, assignments())
+    if options.timeout < 1:
+        raise UserError(f"the per-cell timeout must be a positive number of seconds, got {options.timeout}")
     if not submissions.exists():
         raise UserError(f"{submissions} does not exist: give a folder of notebooks or an LMS .zip")
     work = Path(tempfile.mkdtemp(prefix="mtlkit-grade-"))  # 0700: templates, staging, course trees
@@ -91,28 +95,24 @@ def _grade_batch(
     options.log(f"{assignment}: {len(found)} submission(s), sandbox={mode}" + (f" ({note})" if note else ""))
     uids = sandbox.free_uids(len(found)) if mode == "user" else [-1] * len(found)
     isolation = {"namespace": mode == "namespace", "hide": _hidden(work, submissions, options.out)}
-    batch, items, changes = _Batch(), [], {}
+    batch, items = _Batch(), []
     for index, (sub, uid) in enumerate(zip(found, uids, strict=True)):
-        prepared = _prepare(assignment, sub, template, options, batch, uid)
+        prepared = _prepare(assignment, sub, template, options, uid)
         if isinstance(prepared, report.Row):
             batch.rows[index] = prepared
+            outputs.store(options.out, sub.student_id, assignment, {})  # no stale files of earlier runs
             continue
-        item, changes[index] = prepared
+        item, batch.changes[index], batch.uploads[index] = prepared
         paths = {"course": str(work / f"s{index}"), "sandbox": str(boxes / f"s{index}")}
         items.append({**item, **paths, "index": index, **isolation})
     _write_csv(options, assignment, batch)
     for item, outcome in runner.run_batch(work, assignment, options.timeout, template.gradebook, items):
         index = item["index"]
-        batch.rows[index] = _row(
-            assignment, found[index], template, options, item, outcome, changes[index], batch
-        )
-        options.log(
-            f"[{len(batch.rows)}/{len(found)}] {batch.rows[index].student_id or '?'}: {_summary(batch.rows[index])}"
-        )
-        _write_csv(options, assignment, batch)
-    for path, data in batch.files.items():
-        atomic_write(path, lambda f, data=data: f.write(data))
-    _write_csv(options, assignment, batch)
+        row, files = _row(assignment, found[index], template, options, item, outcome, batch.changes[index])
+        batch.rows[index] = row
+        outputs.store(options.out, row.student_id, assignment, {"submitted": batch.uploads[index], **files})
+        _write_csv(options, assignment, batch)  # after the files: a row never points at missing files
+        options.log(f"[{len(batch.rows)}/{len(found)}] {row.student_id or '?'}: {_summary(row, outcome)}")
     return [batch.rows[i] for i in sorted(batch.rows)]
 
 
@@ -126,10 +126,15 @@ def _write_csv(options: Options, assignment: str, batch: _Batch) -> None:
     report.write(options.out / "grades.csv", assignment, [batch.rows[i] for i in sorted(batch.rows)])
 
 
-def _summary(row: report.Row) -> str:
+def _summary(row: report.Row, outcome: dict[str, Any]) -> str:
+    """The progress line of a student: score or error, and how long nbgrader took (seconds)."""
+    seconds = outcome.get("seconds", {})
+    timing = ", ".join(f"{step} {value:.1f} s" for step, value in seconds.items())
     if row.status == "graded":
-        return f"{row.score:g}/{row.max_score:g}" + (f" ({row.reason})" if row.reason else "")
-    return f"error: {row.reason}"
+        text = f"{row.score:g}/{row.max_score:g}" + (f" ({row.reason})" if row.reason else "")
+    else:
+        text = f"error: {row.reason}"
+    return text + (f" [{timing}]" if timing else "")
 
 
 def build_template(assignment: str, stage: Path) -> Template:
@@ -180,9 +185,10 @@ def _error(assignment: str, sub: Submission, max_score: float, reason: str) -> r
 
 
 def _prepare(
-    assignment: str, sub: Submission, template: Template, options: Options, batch: _Batch, uid: int
-) -> report.Row | tuple[dict[str, Any], list[str]]:
-    """An error row, or the grading item of a valid notebook (test cells restored) and what was restored."""
+    assignment: str, sub: Submission, template: Template, options: Options, uid: int
+) -> report.Row | tuple[dict[str, Any], list[str], bytes]:
+    """An error row, or the grading item of a valid notebook (test cells restored), what was restored
+    and the notebook as submitted."""
     if sub.error or sub.path is None:
         return _error(assignment, sub, template.max_score, sub.error)
     data = sub.path.read_bytes()
@@ -190,11 +196,10 @@ def _prepare(
         nb, changes = repair.repair(repair.read(data), template.release)
     except repair.Ungradable as err:
         return _error(assignment, sub, template.max_score, str(err))
-    batch.files[options.out / "submitted" / sub.student_id / assignment / f"{assignment}.ipynb"] = data
     cells = sum(c.cell_type == "code" for c in nb.cells)
     limit = options.timeout * (cells + 2) + 120  # a backstop: each cell is interrupted after options.timeout
     item = {"student": sub.student_id, "uid": uid, "limit": limit, "notebook": nbformat.writes(nb)}
-    return item, changes
+    return item, changes, data
 
 
 def _row(
@@ -205,24 +210,25 @@ def _row(
     item: dict[str, Any],
     outcome: dict[str, Any],
     changes: list[str],
-    batch: _Batch,
-) -> report.Row:
-    """The row of one graded (or failed) student; their output files go into ``batch.files``."""
+) -> tuple[report.Row, dict[str, bytes]]:
+    """The row of one graded (or failed) student and their output files (kind -> content)."""
     max_score = template.max_score
+    notes = [_IGNORED.format(outcome["ignored"])] if outcome.get("ignored") else []
     if outcome.get("timeout"):
-        return _error(
-            assignment, sub, max_score, f"grading took longer than {item['limit']} s and was stopped"
-        )
+        reason = f"grading took longer than {item['limit']} s and was stopped"
+        return _error(assignment, sub, max_score, "; ".join([reason, *notes])), {}
     log = "\n".join(outcome.get("log", []))
     if not outcome.get("graded"):
         if "DeadKernelError" in log or "Kernel died" in log:
             reason = "the kernel died while running the notebook (the code exits or crashes Python): every test counts 0"
-            return report.Row(sub.student_id, assignment, 0.0, max_score, "graded", reason, sub.origin)
+            reason = "; ".join([reason, *notes])
+            return report.Row(sub.student_id, assignment, 0.0, max_score, "graded", reason, sub.origin), {}
         last = [line for line in log.splitlines() if line.strip()][-1:] or ["no details"]
-        return _error(assignment, sub, max_score, f"nbgrader could not run the notebook: {last[0][-200:]}")
+        reason = f"nbgrader could not run the notebook: {last[0][-200:]}"
+        return _error(assignment, sub, max_score, "; ".join([reason, *notes])), {}
     if not outcome["consistent"]:
         reason = "the grading database was modified while the notebook ran (score mismatch); inspect by hand"
-        return _error(assignment, sub, max_score, reason)
+        return _error(assignment, sub, max_score, "; ".join([reason, *notes])), {}
     reasons = []
     if outcome["timed_out"]:
         reasons.append(f"a cell ran longer than {options.timeout} s and was interrupted")
@@ -230,16 +236,14 @@ def _row(
         reasons.append("lost points in " + ", ".join(outcome["lost"]))
     if changes:
         reasons.append("tests restored from the master: " + ", ".join(changes))
-    folder = Path(sub.student_id) / assignment
-    batch.files[options.out / "autograded" / folder / f"{assignment}.ipynb"] = outcome["autograded"].encode()
+    files = {"autograded": outcome["autograded"].encode()}
     if outcome["feedback"]:
-        batch.files[options.out / "feedback" / folder / f"{assignment}.html"] = outcome["feedback"].encode()
-    return report.Row(
-        sub.student_id,
-        assignment,
-        float(outcome["score"]),
-        max_score,
-        "graded",
-        "; ".join(reasons),
-        sub.origin,
+        files["feedback"] = outcome["feedback"].encode()
+    score = float(outcome["score"])
+    row = report.Row(
+        sub.student_id, assignment, score, max_score, "graded", "; ".join(reasons + notes), sub.origin
     )
+    return row, files
+
+
+_IGNORED = "ignored {} result line(s) that the grader did not send, written while this notebook ran"

@@ -3,14 +3,16 @@
 Usage::
 
     python job.py generate COURSE ASSIGNMENT [ASSIGNMENT ...]
-    python job.py grade < MANIFEST_JSON
+    python job.py grade        # manifest and acknowledgements on stdin, results on stdout
 
-``generate`` runs generate_assignment on each ``COURSE/source/ASSIGNMENT``. ``grade`` reads a manifest on
-stdin (``{"assignment", "timeout", "gradebook": base64, "items": [{"index", "course", "student",
-"sandbox", "uid", "namespace", "hide", "notebook"}]}``) and, one student at a time: builds the course
-tree (autograder.tree), runs autograde and generate_feedback, kills what the student's kernel left running, prints one JSON
-line with the score and the output files, and deletes the tree. Importing nbgrader once for the whole
-batch saves seconds per student.
+``generate`` runs generate_assignment on each ``COURSE/source/ASSIGNMENT``. ``grade`` first moves its
+stdin and stdout to private file descriptors that no kernel inherits (autograder.channel), then reads
+the manifest (one JSON line: ``{"assignment", "timeout", "key", "gradebook": base64, "items": [{"index",
+"course", "student", "sandbox", "uid", "namespace", "hide", "notebook"}]}``) and, one student at a time:
+builds the course tree (autograder.tree), runs autograde and generate_feedback, kills what the student's
+kernel left running, sends one authenticated line with the score and the output files, deletes the
+tree, and waits for the grader's acknowledgement (it has stored the files) before the next student's
+code runs. Importing nbgrader once for the whole batch saves seconds per student.
 """
 
 from __future__ import annotations
@@ -20,26 +22,26 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: make `autograder` importable
 
 
-def _config(course: str, assignment: str, student: str = ".", timeout: int = 60):
-    from traitlets.config import Config
+def _config(course: str, assignment: str, student: str = ".", timeout: int | None = None, base=None):
+    """nbgrader_config.py's grading settings (autograder.settings) on a throwaway course tree."""
+    from autograder import settings
 
-    c = Config()
+    c = settings.shared() if base is None else base
     c.CourseDirectory.root = course
     c.CourseDirectory.course_id = "mtlkit"
     c.CourseDirectory.db_url = f"sqlite:///{course}/gradebook.db"
     c.CourseDirectory.assignment_id = assignment
     c.CourseDirectory.student_id = student
-    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-    c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-    c.Execute.timeout = timeout
+    if timeout is not None:
+        c.Execute.timeout = timeout
     c.Execute.startup_timeout = 120
-    c.Execute.kernel_name = "python3"
-    c.OverwriteCells.add_missing_cells = True
+    c.Execute.kernel_name = "python3"  # the sandbox kernelspec of this tree
     c.HTMLExporter.template_name = "feedback"
     return c
 
@@ -82,11 +84,13 @@ def _grade_item(manifest: dict, gradebook: bytes, item: dict) -> dict:
     os.environ.update(job_env(course))  # this student's kernelspec, HOME and runtime folder
     capture = _Capture()
     logging.getLogger().addHandler(capture)
-    ok = True
+    ok, seconds = True, {}
     try:
         config = _config(str(course), assignment, student, manifest["timeout"])
-        _run(Autograde, config)
-        _run(GenerateFeedback, config)
+        for step, converter in (("autograde", Autograde), ("feedback", GenerateFeedback)):
+            start = time.perf_counter()
+            _run(converter, config)
+            seconds[step] = round(time.perf_counter() - start, 2)
     except Exception as err:
         ok = False
         capture.lines.append(f"{type(err).__name__}: {err}")
@@ -94,10 +98,43 @@ def _grade_item(manifest: dict, gradebook: bytes, item: dict) -> dict:
         logging.getLogger().removeHandler(capture)
         box.kill_processes()  # before reading the results: nothing of the student's runs any more
     try:
-        return {"ok": ok, "log": capture.lines[-20:], **tree.result(course, assignment, student)}
+        found = tree.result(course, assignment, student)
+        return {"ok": ok, "log": capture.lines[-20:], "seconds": seconds, **found}
     finally:
+        _keep_kernel_output(box.path, course.with_name(f"{course.name}-kernel.log"))
         shutil.rmtree(course, ignore_errors=True)
         shutil.rmtree(box.path, ignore_errors=True)
+
+
+def _keep_kernel_output(box: Path, dest: Path, chars: int = 4000) -> None:
+    """Keep the end of the kernel's stdout/stderr (a file in its sandbox) beside the course tree.
+
+    Not in this job's log: that log's tail explains a crash in grades.csv, and must not quote a student.
+    """
+    log = box / "kernel.log"
+    if log.is_file() and not log.is_symlink():
+        with open(log, "rb") as f:
+            f.seek(max(0, log.stat().st_size - chars))
+            dest.write_bytes(f.read())
+
+
+def _grade_all(control, results) -> None:
+    from autograder import channel
+
+    manifest = json.loads(control.readline())  # from the grader's memory: never on disk for a kernel to edit
+    key, gradebook = manifest["key"], base64.b64decode(manifest["gradebook"])
+    for n, item in enumerate(manifest["items"]):
+        if n and not _wait_for_ack(control, key, manifest["items"][n - 1]["index"]):
+            return  # the grader is gone
+        outcome = {"index": item["index"], **_grade_item(manifest, gradebook, item)}
+        results.write(channel.result_line(key, outcome))
+        results.flush()
+
+
+def _wait_for_ack(control, key: str, index: int) -> bool:
+    from autograder import channel
+
+    return any(channel.is_ack(key, line, index) for line in control)  # forged lines are skipped
 
 
 def main(argv: list[str]) -> int:
@@ -112,11 +149,11 @@ def main(argv: list[str]) -> int:
             print(f"nbgrader failed: {type(err).__name__}: {err}", file=sys.stderr)
             return 1
         return 0
-    manifest = json.loads(sys.stdin.read())  # from the parent's memory: never on disk for a kernel to edit
-    gradebook = base64.b64decode(manifest["gradebook"])
-    for item in manifest["items"]:
-        outcome = {"index": item["index"], **_grade_item(manifest, gradebook, item)}
-        print(json.dumps(outcome), flush=True)
+    from autograder import channel
+
+    control_fd, result_fd = channel.make_private()  # before any kernel starts
+    with open(control_fd, encoding="utf-8") as control, open(result_fd, "wb") as results:
+        _grade_all(control, results)
     return 0
 
 

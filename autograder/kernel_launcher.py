@@ -11,6 +11,9 @@ The grading process (nbgrader) keeps its own files; the kernel, which runs the s
   the sandbox: it cannot write the gradebook, grades.csv, the masters or another student's files;
 - with ``namespace``, runs in its own mount namespace where everything but the sandbox's scratch folders
   is read-only and each HIDDEN_FOLDER looks empty, without capabilities (autograder.namespace);
+- has its fds 0-2 on files of the sandbox (stdin ``/dev/null``, stdout and stderr ``SANDBOX/kernel.log``)
+  and no other inherited fd: nothing it writes reaches the grading child's result pipe (autograder.channel);
+  jupyter passes the kernel its ports in the connection file, not in fds;
 - records its pid in ``SANDBOX/kernel.pid`` so that the grader can kill it (and what it started).
 """
 
@@ -51,8 +54,21 @@ def _sandbox_env(sandbox: str) -> dict[str, str]:
     return env
 
 
+def _private_stdio(sandbox: str) -> None:
+    """Point fds 0-2 at files of the sandbox instead of the grading child's (opened before any student code)."""
+    null = os.open(os.devnull, os.O_RDONLY)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW
+    log = os.open(os.path.join(sandbox, "kernel.log"), flags, 0o600)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(null)
+    os.close(log)
+
+
 def main(argv: list[str]) -> None:
     sandbox, uid, gid, mode = argv[0], int(argv[1]), int(argv[2]), argv[3]
+    _private_stdio(sandbox)
     hide, rest = tuple(argv[4 : argv.index("-f")]), argv[argv.index("-f") :]
     connection = rest[rest.index("-f") + 1]
     private = os.path.join(sandbox, "runtime", os.path.basename(connection))
@@ -78,6 +94,8 @@ def main(argv: list[str]) -> None:
         from autograder.namespace import command
 
         kernel = command(Path(sandbox), kernel, hide)
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    os.closerange(3, limit if limit > 0 else 1 << 16)  # nothing inherited beyond 0-2
     os.execvpe(kernel[0], kernel, _sandbox_env(sandbox))
 
 

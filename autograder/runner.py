@@ -1,9 +1,11 @@
 """Run ``job.py`` child processes: the template build, and the batch of students with a watchdog.
 
-One child grades the students one after another and reports each on a line of stdout. If a student
-takes longer than its limit (a kernel that ignores interrupts, say), the child is killed, that
-student gets an error row, and a fresh child carries on with the rest: one submission never stops
-the batch.
+One child grades the students one after another and reports each on its private result pipe
+(autograder.channel): a line counts only with the batch's MAC and for the student being graded, so
+nothing a kernel writes can change a grade or stop the batch. After the grader has stored a student's
+results it acknowledges them, and only then does the child start the next student's code. If a student
+takes longer than its limit (a kernel that ignores interrupts, say) or the child dies, that student
+gets an error row and a fresh child carries on with the rest: one submission never stops the batch.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from . import channel
 from .sandbox import Sandbox, job_env
 
 JOB = Path(__file__).with_name("job.py")
@@ -44,20 +48,30 @@ def run_generate(course: Path, *assignments: str, timeout: float = 600) -> subpr
 def run_batch(
     work: Path, assignment: str, cell_timeout: int, gradebook: bytes, items: list[dict[str, Any]]
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Yield ``(item, outcome)`` for every item, in order (see job.py for the outcome's fields)."""
+    """Yield ``(item, outcome)`` for every item, in order (see job.py for the outcome's fields).
+
+    The child waits until the caller asks for the next outcome: store each student's results first.
+    """
     pending = list(items)
     attempt = 0
+    key = channel.new_key()
     encoded = base64.b64encode(gradebook).decode()
     while pending:
         attempt += 1
-        manifest = {"assignment": assignment, "timeout": cell_timeout, "gradebook": encoded, "items": pending}
-        for item, outcome in _one_child(work, json.dumps(manifest), pending, attempt):
+        manifest = {
+            "assignment": assignment,
+            "timeout": cell_timeout,
+            "key": key,
+            "gradebook": encoded,
+            "items": pending,
+        }
+        for item, outcome in _one_child(work, json.dumps(manifest), pending, attempt, key):
             pending.remove(item)
             yield item, outcome
 
 
 def _one_child(
-    work: Path, manifest: str, items: list[dict[str, Any]], attempt: int
+    work: Path, manifest: str, items: list[dict[str, Any]], attempt: int, key: str
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     log = open(work / f"job-{attempt}.log", "w")  # noqa: SIM115 (closed below, after the child exits)
     course = work / "job"
@@ -70,36 +84,59 @@ def _one_child(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=log,
-        text=True,
+        encoding="utf-8",
+        errors="replace",  # a stray byte garbles one line, not the stream
         start_new_session=True,
     )
-    proc.stdin.write(manifest)
-    proc.stdin.close()
+    proc.stdin.write(manifest + "\n")
+    proc.stdin.flush()
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
-    by_index = {item["index"]: item for item in items}
+    current: dict[str, Any] | None = None
     try:
-        for item in list(items):
-            try:
-                line = lines.get(timeout=item["limit"])
-            except queue.Empty:
+        for current in list(items):
+            outcome = _await(lines, key, current, work / f"job-{attempt}.log")
+            if outcome.get("timeout"):
                 _kill(proc)
-                Sandbox(Path(item["sandbox"]), item["uid"], item["uid"], item["namespace"]).kill_processes()
-                yield item, {"ok": False, "timeout": True, "log": []}
-                return
-            if line is None:  # the child died without reporting this student
-                yield item, {"ok": False, "log": [_tail(work / f"job-{attempt}.log")]}
-                return
-            outcome = json.loads(line)
-            yield by_index[outcome["index"]], outcome
+                _sandbox(current).kill_processes()
+            yield current, outcome
+            if proc.poll() is not None or outcome.get("timeout"):
+                return  # the child is gone: a fresh one grades the rest
+            current = None
+            with contextlib.suppress(BrokenPipeError, OSError):
+                proc.stdin.write(channel.ack_line(key, outcome["index"]))
+                proc.stdin.flush()
     finally:
         _kill(proc)
+        if current is not None:  # stopped in the middle of a student (e.g. Ctrl-C): end its kernel too
+            _sandbox(current).kill_processes()
         log.close()
 
 
+def _await(lines: queue.Queue, key: str, item: dict[str, Any], log: Path) -> dict[str, Any]:
+    """The authentic outcome of ``item``; a timeout or a dead child give a failed outcome instead."""
+    deadline = time.monotonic() + item["limit"]
+    ignored = 0
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return {"ok": False, "timeout": True, "log": [], "ignored": ignored}
+        if line is None:  # the child died without reporting this student
+            return {"ok": False, "log": [_tail(log)], "ignored": ignored}
+        outcome = channel.read_result(key, line, item["index"])
+        if outcome is not None:
+            return {**outcome, "ignored": ignored}
+        ignored += bool(line.strip())  # a forged or garbled line: it counts for nobody
+
+
+def _sandbox(item: dict[str, Any]) -> Sandbox:
+    return Sandbox(Path(item["sandbox"]), item["uid"], item["uid"], item["namespace"])
+
+
 def _pump(stream, lines: queue.Queue) -> None:
-    for line in stream:
-        if line.startswith("{"):
+    with contextlib.suppress(ValueError, OSError):
+        for line in stream:
             lines.put(line)
     lines.put(None)
 
@@ -109,6 +146,8 @@ def _kill(proc: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
 
 
 def _tail(path: Path, chars: int = 300) -> str:

@@ -1,13 +1,12 @@
 """One student's throwaway nbgrader course tree: build it, and read the grade back out of it.
 
 Both run in the grading child (job.py) right before and right after that student's kernel, so no other
-student's kernel is alive while the tree exists, and the results leave it (on the child's stdout) before
-the next student's code runs.
+student's kernel is alive while the tree exists, and the results leave it (on the child's private result
+pipe) before the next student's code runs.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +78,3 @@ def _timed_out(nb) -> bool:
     return any(
         out.get("ename") == "CellTimeoutError" for c in nb.cells if c.cell_type == "code" for out in c.outputs
     )
-
-
-def dumps(outcome: dict[str, Any]) -> str:
-    """One line of JSON for the parent."""
-    return json.dumps(outcome)

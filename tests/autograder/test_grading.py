@@ -18,6 +18,8 @@ from autograder_helpers import (
     ASSIGNMENTS,
     ROOT,
     answers,
+    autograde_seconds,
+    forge_cell,
     grade_id,
     master,
     points,
@@ -102,7 +104,7 @@ def _score(row) -> float:
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_master_full_blank_zero_partial_and_wrong(assignment, tmp_path):
+def test_master_full_blank_zero_partial_and_wrong(assignment, tmp_path, autograde_times):
     subs, out = tmp_path / "subs", tmp_path / "out"
     first = answers(assignment)[0]
     wrong_id, wrong_source = WRONG[assignment]
@@ -113,7 +115,8 @@ def test_master_full_blank_zero_partial_and_wrong(assignment, tmp_path):
         student(assignment, solved=answers(assignment), replace={wrong_id: wrong_source}),
         subs / f"wrong_{assignment}.ipynb",
     )
-    run_grader(assignment, subs, out)
+    result = run_grader(assignment, subs, out)
+    autograde_times[assignment] = autograde_seconds(result.stderr)  # reported, not asserted (<= 30 s each)
     rows, total = _rows(out, assignment), points(assignment)
     assert total > 0 and set(rows) == {"master", "blank", "partial", "wrong"}
     assert _score(rows["master"]) == total and float(rows["master"]["max_score"]) == total
@@ -218,6 +221,7 @@ def test_batch_of_hostile_and_broken_submissions(tmp_path):
     mallory = student(BATCH)
     mallory.cells.append(nbformat.v4.new_code_cell(_attack(out, subs)))
     mallory.cells.insert(1, nbformat.v4.new_code_cell(_attack(out, subs)))
+    mallory.cells.insert(2, nbformat.v4.new_code_cell(forge_cell(10, total)))  # fake results for all
     write(mallory, subs / f"mallory_{BATCH}.ipynb")
 
     master_bytes = (ROOT / "solutions" / BATCH / f"{BATCH}.ipynb").read_bytes()
@@ -282,6 +286,7 @@ def test_user_sandbox_blocks_writes_by_absolute_path(tmp_path):
     nb.cells.append(
         nbformat.v4.new_code_cell(f"import pathlib\npathlib.Path(r'{precious}').write_text('owned')")
     )
+    nb.cells.insert(1, nbformat.v4.new_code_cell(forge_cell(2, 0)))  # fake results: itself at 0
     write(nb, subs / f"mallory_{BATCH}.ipynb")
     run_grader(BATCH, subs, out, "--sandbox", "user")
     row = _rows(out, BATCH)["mallory"]

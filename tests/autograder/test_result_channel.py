@@ -1,0 +1,93 @@
+"""Student code cannot forge the results the grading child reports to the grader (real nbgrader, real kernels).
+
+Every result travels on a private pipe, authenticated with a per-batch key, and is accepted only for the
+student being graded; the kernel's stdout/stderr are files in its sandbox. Forged lines for oneself,
+for a classmate graded before or after, for an index not in the batch, and a garbage line change no
+grade and do not stop the batch, in every sandbox mode that runs here.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from autograder_helpers import answers, forge_cell, points, read_grades, release, run_grader, student, write
+
+from autograder import channel
+
+A = "06_evaluation"
+
+
+def _modes() -> list[str]:
+    from autograder import namespace, sandbox
+
+    modes = ["none"] + ([] if namespace.problem() else ["namespace"])
+    with tempfile.TemporaryDirectory(prefix="mtlkit-probe-") as tmp:
+        if sandbox.choose_mode("auto", Path(tmp) / "probe")[0] == "user":
+            modes.append("user")
+    return modes
+
+
+def forge_report(out: Path, sid: str) -> dict[str, str]:
+    """What the forging cell printed (``FORGE {...}``), from the student's autograded notebook."""
+    nb = nbformat.read(out / "autograded" / sid / A / f"{A}.ipynb", as_version=4)
+    texts = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    line = next(t for text in texts for t in text.splitlines() if t.startswith("FORGE "))
+    return json.loads(line.removeprefix("FORGE "))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", _modes())
+def test_forged_result_lines_change_no_grade(mode, tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    total = points(A)
+    # sorted: aforger (index 0: forges for classmates not graded yet), bob, carol, zforger (last: after them)
+    for name in ("aforger", "zforger"):
+        nb = release(A)
+        nb.cells.insert(1, nbformat.v4.new_code_cell(forge_cell(4, total)))
+        write(nb, subs / f"{name}_{A}.ipynb")
+    for name in ("bob", "carol"):
+        write(student(A, solved=answers(A)), subs / f"{name}_{A}.ipynb")
+    result = run_grader(A, subs, out, "--timeout", "15", "--sandbox", mode)
+    assert f"sandbox={mode}" in result.stderr
+    rows = {r["student_id"]: r for r in read_grades(out, A)}
+    assert set(rows) == {"aforger", "bob", "carol", "zforger"}, rows
+    for sid in ("bob", "carol"):
+        assert (rows[sid]["status"], rows[sid]["score"]) == ("graded", f"{total:g}"), rows[sid]
+    for sid in ("aforger", "zforger"):
+        assert (rows[sid]["status"], rows[sid]["score"]) == ("graded", "0"), rows[sid]
+        forged = forge_report(out, sid)
+        assert forged["fd1"] == forged["fd2"] == "done"  # it wrote, into its own sandbox files
+        reached = [k for k, v in forged.items() if k.startswith("parent_fd_") and v == "done"]
+        if mode != "none":  # the grading child's pipes are out of reach
+            assert not reached, forged
+        elif reached:  # as the grader's own user it reached them: the lines were seen and ignored
+            assert "ignored" in rows[sid]["reason"], rows[sid]
+    for sid in rows:
+        assert (out / "feedback" / sid / A / f"{A}.html").read_text() != "forged"
+
+
+KEY = channel.new_key()
+
+
+def test_result_lines_count_only_with_the_key_and_for_the_student_being_graded():
+    outcome = {"index": 3, "score": 8}
+    line = channel.result_line(KEY, outcome).decode()
+    assert line.startswith("\n") and line.endswith("\n")
+    assert channel.read_result(KEY, line, 3) == outcome
+    assert channel.read_result(KEY, line, 4) is None  # another student's slot
+    assert channel.read_result(channel.new_key(), line, 3) is None  # another batch's key
+    forged = json.dumps({"index": 3, "score": 8})
+    mac = line.strip().split(" ", 1)[0]
+    for bad in (forged, "{x", "", f"{mac} {json.dumps({'index': 3, 'score': 0})}", f"{mac} {{x"):
+        assert channel.read_result(KEY, bad, 3) is None
+
+
+def test_acknowledgements_are_per_student_and_authenticated():
+    assert channel.is_ack(KEY, channel.ack_line(KEY, 2), 2)
+    assert not channel.is_ack(KEY, channel.ack_line(KEY, 2), 3)
+    assert not channel.is_ack(KEY, "ack 2 0000\n", 2)
+    assert not channel.is_ack(channel.new_key(), channel.ack_line(KEY, 2), 2)
