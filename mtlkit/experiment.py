@@ -24,7 +24,7 @@ from mtlkit.errors import UserError
 
 RESULT_FILE = "metrics.json"
 RESULT_CSV = "metrics.csv"
-ELAPSED_FILE = "elapsed.json"  # in checkpoint/: wall time spent by earlier attempts, for resumes
+ELAPSED_FILE = "elapsed.json"  # in checkpoint/: cumulative wall time at the end of each epoch, for resumes
 
 
 @dataclass
@@ -58,6 +58,9 @@ class RunConfig:
     limit: int | None = None
     root: str | None = None
     select: str = "mean_acc"
+    # When fit writes checkpoint/last.pt (mtlkit.train.checkpoint.Cadence); never changes the result.
+    checkpoint_every: int = 1
+    checkpoint_seconds: float | str = "auto"
 
     def __post_init__(self) -> None:
         self.tasks = tuple(self.tasks)
@@ -74,6 +77,7 @@ class RunConfig:
     def _check_training_choices(self) -> None:
         """Fail on a bad name before any data is loaded or any file written."""
         from mtlkit.errors import unknown_name
+        from mtlkit.train.checkpoint import Cadence
         from mtlkit.train.history import CRITERIA
         from mtlkit.train.optim import OPTIMIZERS, SCHEDULES
 
@@ -86,6 +90,7 @@ class RunConfig:
                 raise unknown_name(kind, value, choices)
         if not 0.0 <= self.label_smoothing < 1.0:
             raise UserError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
+        Cadence(self.checkpoint_every, self.checkpoint_seconds)  # its checks, before any output
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -292,6 +297,8 @@ def _train_and_test(config, splits, trained, out_path, resume, progress, clock):
         seed=config.seed,
         checkpoint_dir=out_path / "checkpoint" if out_path else None,
         resume=resume and out_path is not None,
+        checkpoint_every=config.checkpoint_every,
+        checkpoint_seconds=config.checkpoint_seconds,
         progress=progress,
         select=config.select,
         callback=clock.save,
@@ -303,7 +310,7 @@ def _train_and_test(config, splits, trained, out_path, resume, progress, clock):
         "best_epoch": history.best_epoch,
         "parameters": count_parameters(model),
         **epoch_timing(history.epochs),
-        "wall_seconds": clock.elapsed(),
+        "wall_seconds": clock.elapsed(len(history.epochs)),
         "device": device_name(precision.device),
     }
     return result, history
@@ -341,32 +348,51 @@ def _metrics_csv(result: dict[str, Any]) -> str:
 
 
 class _Clock:
-    """Wall-clock seconds of a run across resumes: the time earlier attempts had spent when they saved
-    their last epoch (kept in ``checkpoint/elapsed.json``, rewritten after every epoch) plus this one's."""
+    """Wall-clock seconds of a run across resumes, counting only the epochs the result is built on.
+
+    ``checkpoint/elapsed.json`` holds the run's cumulative seconds at the end of each epoch (rewritten
+    after every epoch). ``last.pt`` may be older than the last epoch that ran (fit's checkpoint cadence),
+    and a resume repeats the epochs after it; so the time carried over is the cumulative value at the
+    epoch fit resumed from, known at the first callback (epoch ``k + 1`` -> the value of epoch ``k``,
+    0 if there is none), not the time of the lost epochs.
+    """
 
     def __init__(self, directory: Path | None, resume: bool, started: float, writes: bool) -> None:
         self.directory, self.started, self.writes = directory, started, writes and directory is not None
-        self.before = _elapsed_before(directory) if resume and directory is not None else 0.0
+        self.cumulative = _elapsed_record(directory) if resume and directory is not None else {}
+        self.before: float | None = None  # seconds carried over, fixed once the resumed epoch is known
 
-    def elapsed(self) -> float:
-        return self.before + time.perf_counter() - self.started
+    def _carried(self, resumed_from: int) -> float:
+        if self.before is None:
+            self.before = self.cumulative.get(resumed_from, 0.0) if resumed_from > 0 else 0.0
+        return self.before
+
+    def elapsed(self, epochs_done: int) -> float:
+        """Seconds so far; ``epochs_done`` places a resume that ran no epoch (all were saved)."""
+        return self._carried(epochs_done) + time.perf_counter() - self.started
 
     def save(self, record: dict[str, Any]) -> None:
+        epoch = record["epoch"]
+        now = self.elapsed(epoch - 1)
+        self.cumulative = {e: s for e, s in self.cumulative.items() if e < epoch}  # drop lost epochs
+        self.cumulative[epoch] = now
         if self.writes:
-            write_json(self.directory / ELAPSED_FILE, {"epoch": record["epoch"], "seconds": self.elapsed()})
+            stored = {str(e): s for e, s in sorted(self.cumulative.items())}
+            write_json(self.directory / ELAPSED_FILE, {"seconds_at_end_of_epoch": stored})
 
 
-def _elapsed_before(directory: Path) -> float:
-    """Seconds spent by earlier attempts, if their checkpoint is still there to resume from."""
+def _elapsed_record(directory: Path) -> dict[int, float]:
+    """Epoch -> cumulative seconds of earlier attempts, if their checkpoint is still there to resume."""
     from mtlkit.train.checkpoint import LAST
 
     path = directory / ELAPSED_FILE
     if not (directory / LAST).exists() or not path.exists():
-        return 0.0
+        return {}
     try:
-        return float(json.loads(path.read_text())["seconds"])
-    except (ValueError, KeyError, TypeError):  # damaged: count this attempt only
-        return 0.0
+        stored = json.loads(path.read_text())["seconds_at_end_of_epoch"]
+        return {int(e): float(s) for e, s in stored.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):  # damaged or older format: this attempt only
+        return {}
 
 
 def device_name(device) -> str:

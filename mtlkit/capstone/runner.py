@@ -25,9 +25,10 @@ from mtlkit.experiment import RESULT_FILE, load_splits, prepare_output
 from mtlkit.train.checkpoint import LAST
 
 STATE_FILE = "capstone.json"
-# Where a run trains, whether it is compiled and where the data is read from do not change what it
-# computes (progress and quiet are not part of a config at all): a resume may change them.
-_IGNORED = ("device", "compile", "root")
+# Where a run trains, whether it is compiled, where the data is read from and how often it saves its
+# checkpoint do not change what it computes (progress and quiet are not part of a config at all): a
+# resume may change them.
+_IGNORED = ("device", "compile", "root", "checkpoint_every", "checkpoint_seconds")
 
 
 def run_capstone(

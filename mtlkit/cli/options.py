@@ -52,6 +52,11 @@ def fraction(text: str) -> float:
     return value
 
 
+def seconds_or_auto(text: str) -> float | str:
+    """``auto`` or a number of seconds >= 0 (``--checkpoint-seconds``)."""
+    return "auto" if text == "auto" else non_negative_float(text)
+
+
 def task_list(text: str) -> tuple[str, ...]:
     tasks = tuple(t.strip() for t in text.split(",") if t.strip())
     if not tasks:
@@ -137,6 +142,21 @@ def add_training_options(
         help="validation criterion that picks the epoch to keep",
     )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
+    group.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="save checkpoint/last.pt after every N-th epoch and after the last (default: %(default)s)",
+    )
+    group.add_argument(
+        "--checkpoint-seconds",
+        type=seconds_or_auto,
+        default="auto",
+        metavar="S",
+        help="save only once S seconds have passed since the previous save; auto: every due "
+        "epoch on the CPU, saving at most ~5%% of the time on CUDA (default: %(default)s)",
+    )
 
 
 def parse_head(text: str) -> str | dict[str, Any]:
@@ -177,6 +197,8 @@ def run_config(args: argparse.Namespace, **overrides: Any) -> RunConfig:
         "device": args.device,
         "seed": args.seed,
         "select": args.select,
+        "checkpoint_every": args.checkpoint_every,
+        "checkpoint_seconds": args.checkpoint_seconds,
     }
     for name in ("tasks", "arch", "weighting"):
         if hasattr(args, name):

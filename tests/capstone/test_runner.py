@@ -102,7 +102,15 @@ def test_run_json_records_the_cell_and_config(tmp_path, fake_run):
     assert meta["config"]["backbone"] == "vit_tiny" and meta["config"]["tasks"] == ["fine", "coarse"]
 
 
-@pytest.mark.parametrize("changed", [{"compile": True}, {"root": "/elsewhere/data"}, {"device": "cuda"}])
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"compile": True},
+        {"root": "/elsewhere/data"},
+        {"device": "cuda"},
+        {"checkpoint_every": 5, "checkpoint_seconds": 60.0},
+    ],
+)
 def test_a_resume_may_change_what_cannot_change_the_result(tmp_path, changed):
     from mtlkit.capstone import grid, presets
     from mtlkit.capstone.runner import _prepare

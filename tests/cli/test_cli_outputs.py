@@ -84,15 +84,22 @@ def frozen_clock(monkeypatch):
     monkeypatch.setattr(experiment, "time", types.SimpleNamespace(perf_counter=lambda: 1000.0))
 
 
+def elapsed_record(out) -> dict[str, float]:
+    return json.loads((out / "checkpoint" / experiment.ELAPSED_FILE).read_text())["seconds_at_end_of_epoch"]
+
+
+def write_elapsed(out, seconds: dict[str, float]) -> None:
+    _io.write_json(out / "checkpoint" / experiment.ELAPSED_FILE, {"seconds_at_end_of_epoch": seconds})
+
+
 def test_wall_seconds_count_the_attempts_before_a_resume(tmp_path, frozen_clock):
     out = tmp_path / "run"
     argv = ["train", *TINY, "--epochs", "2", "--out", str(out)]
     assert main(argv) == 0
-    elapsed = out / "checkpoint" / experiment.ELAPSED_FILE
-    assert json.loads(elapsed.read_text()) == {"epoch": 2, "seconds": 0.0}
-    _io.write_json(elapsed, {"epoch": 2, "seconds": 50.0})  # as if the first attempt had taken 50 s
+    assert elapsed_record(out) == {"1": 0.0, "2": 0.0}
+    write_elapsed(out, {"1": 30.0, "2": 50.0})  # as if the first attempt had taken 50 s
     (out / "metrics.json").unlink()  # ... and had been killed before writing its result
-    assert main([*argv, "--resume"]) == 0
+    assert main([*argv, "--resume"]) == 0  # last.pt is after epoch 2: nothing left to train
     assert json.loads((out / "metrics.json").read_text())["wall_seconds"] == 50.0
 
 
@@ -100,7 +107,7 @@ def test_a_fresh_run_in_an_old_folder_does_not_count_the_old_time(tmp_path, froz
     out = tmp_path / "run"
     argv = ["train", *TINY, "--out", str(out)]
     assert main(argv) == 0
-    _io.write_json(out / "checkpoint" / experiment.ELAPSED_FILE, {"epoch": 1, "seconds": 50.0})
+    write_elapsed(out, {"1": 50.0})
     assert main(argv) == 0  # no --resume: starts again
     assert json.loads((out / "metrics.json").read_text())["wall_seconds"] == 0.0
 
@@ -109,10 +116,75 @@ def test_a_resume_without_a_checkpoint_does_not_count_a_stale_time(tmp_path, fro
     out = tmp_path / "run"
     argv = ["train", *TINY, "--out", str(out)]
     assert main(argv) == 0
-    _io.write_json(out / "checkpoint" / experiment.ELAPSED_FILE, {"epoch": 1, "seconds": 50.0})
+    write_elapsed(out, {"1": 50.0})
     (out / "checkpoint" / "last.pt").unlink()
     (out / "metrics.json").unlink()
     assert main([*argv, "--resume"]) == 0  # trains from scratch
+    assert json.loads((out / "metrics.json").read_text())["wall_seconds"] == 0.0
+
+
+class Interrupted(Exception):
+    pass
+
+
+@pytest.fixture
+def epoch_clock(monkeypatch):
+    """A wall clock that advances 10 s per epoch (at each of fit's callbacks), and a switch that
+    interrupts the run right after a given epoch's callback."""
+    state = {"now": 0.0, "stop_after": None, "epochs": []}
+    monkeypatch.setattr(experiment, "time", types.SimpleNamespace(perf_counter=lambda: state["now"]))
+    save = experiment._Clock.save
+
+    def ticking_save(self, record):
+        state["now"] += 10.0
+        state["epochs"].append(record["epoch"])
+        save(self, record)
+        if record["epoch"] == state["stop_after"]:
+            raise Interrupted
+
+    monkeypatch.setattr(experiment._Clock, "save", ticking_save)
+    return state
+
+
+def test_a_resume_from_an_earlier_epoch_does_not_count_the_lost_epochs(tmp_path, epoch_clock):
+    config = experiment.RunConfig(
+        epochs=4, limit=120, batch_size=32, backbone_kwargs={"width": 8}, checkpoint_every=2
+    )
+    out = tmp_path / "run"
+    epoch_clock["stop_after"] = 3  # killed after epoch 3, whose training state was never saved
+    with pytest.raises(Interrupted):
+        experiment.run(config, out, progress=False)
+    assert elapsed_record(out) == {"1": 10.0, "2": 20.0, "3": 30.0}
+    epoch_clock["stop_after"], epoch_clock["epochs"] = None, []
+    result = experiment.run(config, out, resume=True, progress=False)
+    assert epoch_clock["epochs"] == [3, 4]  # last.pt was saved after epoch 2 (checkpoint_every=2)
+    # epochs 1-2 of the first attempt (20 s) + epochs 3-4 of this one (20 s); the lost epoch 3 not
+    assert result["wall_seconds"] == 40.0
+    assert elapsed_record(out) == {"1": 10.0, "2": 20.0, "3": 30.0, "4": 40.0}
+
+
+def test_checkpoint_options_reach_the_config_and_bad_values_are_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["train", *TINY, "--checkpoint-every", "3", "--checkpoint-seconds", "0.5", "--out", str(out)]
+    assert main(argv) == 0
+    config = json.loads((out / "metrics.json").read_text())["config"]
+    assert (config["checkpoint_every"], config["checkpoint_seconds"]) == (3, 0.5)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main(["train", *TINY, "--checkpoint-seconds", "soon"])
+    assert exited.value.code == 2
+    assert "--checkpoint-seconds: expected a number, got 'soon'" in capsys.readouterr().err
+    with pytest.raises(experiment.UserError, match="checkpoint_every must be a positive number"):
+        experiment.RunConfig(checkpoint_every=0)
+
+
+def test_an_elapsed_record_in_an_older_format_counts_this_attempt_only(tmp_path, frozen_clock):
+    out = tmp_path / "run"
+    argv = ["train", *TINY, "--epochs", "2", "--out", str(out)]
+    assert main(argv) == 0
+    _io.write_json(out / "checkpoint" / experiment.ELAPSED_FILE, {"epoch": 2, "seconds": 50.0})
+    (out / "metrics.json").unlink()
+    assert main([*argv, "--resume"]) == 0
     assert json.loads((out / "metrics.json").read_text())["wall_seconds"] == 0.0
 
 
