@@ -364,7 +364,7 @@ class _Clock:
 
     def _carried(self, resumed_from: int) -> float:
         if self.before is None:
-            self.before = self.cumulative.get(resumed_from, 0.0) if resumed_from > 0 else 0.0
+            self.before = self.cumulative.get(resumed_from, 0.0)  # epochs are 1-based: 0 -> 0.0
         return self.before
 
     def elapsed(self, epochs_done: int) -> float:
@@ -373,9 +373,8 @@ class _Clock:
 
     def save(self, record: dict[str, Any]) -> None:
         epoch = record["epoch"]
-        now = self.elapsed(epoch - 1)
-        self.cumulative = {e: s for e, s in self.cumulative.items() if e < epoch}  # drop lost epochs
-        self.cumulative[epoch] = now
+        kept = {e: s for e, s in self.cumulative.items() if e < epoch}  # drop the lost epochs' times
+        self.cumulative = {**kept, epoch: self.elapsed(epoch - 1)}
         if self.writes:
             stored = {str(e): s for e, s in sorted(self.cumulative.items())}
             write_json(self.directory / ELAPSED_FILE, {"seconds_at_end_of_epoch": stored})
