@@ -21,7 +21,7 @@ from typing import Any
 from mtlkit._io import write_json, write_text
 from mtlkit.capstone import figures, grid, presets, results, summary
 from mtlkit.errors import UserError
-from mtlkit.experiment import RESULT_FILE, load_splits, prepare_output
+from mtlkit.experiment import RESULT_FILE, load_splits, prepare_output, validate
 from mtlkit.train.checkpoint import LAST
 
 STATE_FILE = "capstone.json"
@@ -63,8 +63,7 @@ def run_capstone(
         seeds=seeds,
         overrides=overrides,
     )
-    for dataset in dict.fromkeys(r.dataset for r in runs):  # missing data fails before any output
-        load_splits(next(r.config for r in runs if r.dataset == dataset))
+    check_runs(runs, devices)
     root = prepare_output(out)
     _claim(root, chosen.name)
     directories = [_prepare(root, r) for r in runs]
@@ -82,6 +81,22 @@ def run_capstone(
     report = write_report(root, chosen.name)
     report["failed"] = failed
     return report
+
+
+def check_runs(runs: Sequence[grid.PlannedRun], devices: Sequence[str] | None = None) -> None:
+    """Fail on missing data or any bad name or option of any planned run before anything is written.
+
+    Each dataset is loaded once; each run's model is built on the meta device with its weighting
+    (:func:`mtlkit.experiment.validate`). With ``devices``, workers train on the device the scheduler
+    gives them (already checked by ``check_devices``), so the config's device is not checked here.
+    """
+    from dataclasses import replace
+
+    for dataset in dict.fromkeys(r.dataset for r in runs):
+        tasks = load_splits(next(r.config for r in runs if r.dataset == dataset))["train"].tasks
+        for r in runs:
+            if r.dataset == dataset:
+                validate(replace(r.config, device="cpu") if devices else r.config, tasks)
 
 
 def _claim(root: Path, preset: str) -> None:

@@ -75,6 +75,7 @@ def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, monkeypatch):
         (["--backbones", "resnet152"], "unknown backbone 'resnet152'"),
         (["--devices", "gpu0"], "--devices takes GPU indices or 'cpu'"),
         (["--datasets", "cifar10", "--root", "/nonexistent/data"], "cifar10"),
+        (["--device", "tpu"], "bad device 'tpu'"),
     ],
 )
 def test_cli_mistakes_exit_2_with_one_line_and_no_output(args, message, tmp_path, capsys):
@@ -82,6 +83,41 @@ def test_cli_mistakes_exit_2_with_one_line_and_no_output(args, message, tmp_path
     assert main(["capstone", *args, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("mtlkit: error: ") and message in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+QUICK_CNN = {"backbone": "tiny_cnn", "backbone_kwargs": {"width": 16}}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {
+                "backbones": {
+                    "cnn": QUICK_CNN,
+                    "vit": {"backbone": "vit_tiny", "backbone_kwargs": {"depht": 2}},
+                }
+            },
+            "backbone 'vit_tiny' has no option 'depht'",
+        ),
+        ({"weighting": "static", "weighting_kwargs": {"static": {"gama": 0.5}}}, "no option(s) ['gama']"),
+    ],
+)
+def test_a_bad_option_of_any_planned_run_fails_before_any_output(
+    changes, message, tmp_path, capsys, monkeypatch
+):
+    """Only a later planned run is bad (the ViT's, or the MTL runs'): still nothing trains or is written."""
+    import dataclasses
+
+    from mtlkit.capstone import presets
+
+    monkeypatch.setitem(presets.PRESETS, "quick", dataclasses.replace(presets.QUICK, **changes))
+    out = tmp_path / "out"
+    assert main(["capstone", "--epochs", "1", "--limit", "100", "--quiet", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("mtlkit: error: ") and message in captured.err
+    assert captured.err.count("\n") == 1 and "==" not in captured.out  # no run started
     assert not out.exists()
 
 
@@ -158,3 +194,17 @@ def test_a_finished_runs_training_state_is_deleted_and_its_best_weights_kept(tmp
     assert drop_resume_state(tmp_path) is True
     assert not (checkpoint / "last.pt").exists() and (checkpoint / "best.pt").exists()
     assert drop_resume_state(tmp_path) is False
+
+
+def test_with_worker_devices_the_configs_own_device_is_not_checked():
+    import torch
+
+    from mtlkit.capstone import grid, presets
+    from mtlkit.capstone.runner import check_runs
+
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without a GPU, where --device cuda is a mistake")
+    runs = grid.plan(presets.get("quick"), backbones=["cnn"], overrides={"device": "cuda"})
+    with pytest.raises(UserError, match="no CUDA GPU is available"):
+        check_runs(runs)  # in-process runs would train on cuda
+    check_runs(runs, devices=["cpu", "cpu"])  # workers get --device cpu from the scheduler
