@@ -35,6 +35,7 @@ CSV_COLUMNS = (
     "epochs",
     "best_epoch",
     "s_per_epoch",
+    "median_s_per_epoch_after_first",
     "images_per_s",
     "device",
     "wall_s",
@@ -64,6 +65,8 @@ def row(directory: Path) -> dict[str, Any] | None:
         "epochs": result["config"]["epochs"],
         "best_epoch": result["best_epoch"],
         "s_per_epoch": result["seconds_per_epoch"],
+        # without the first epoch's warm-up (compile, autotuning); None for one epoch or older results
+        "median_s_per_epoch_after_first": result.get("median_seconds_per_epoch_after_first"),
         "images_per_s": result["images_per_s"],
         "device": result["device"],
         "wall_s": result["wall_seconds"],

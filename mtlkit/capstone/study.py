@@ -40,7 +40,8 @@ ViT, cross-entropy on every head):
 Epoch times: ResNet-152 prints "45s 136ms/step" to "46s 139ms/step" per epoch after the first (batch 128,
 333 steps; ``multitask-learning-cnn-cifar10.ipynb@597ee8f`` and ``stl-cnn-cifar10-10classes.ipynb@0630beb``),
 hence 46 s. The ViT's 63 s comes from the issue that specified the capstone: the ViT notebooks' epoch
-logs were not located. The ``× study speed`` column of ``summary.md`` divides these by our s/epoch.
+logs were not located. The ``× study speed`` column of ``summary.md`` divides these by our s/epoch
+(the median after the first epoch, like the study's figures, when every run has it).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Accuracies are test accuracies (in %) of the epoch chosen on validation, ``mean +/- sd`` over seeds,
 with the study's published value beside ours and our difference to it ("n/a" where it is not known).
 A gap is called a difference only when Welch's t-test finds it significant at 5%; with one seed per
-group the summary says that significance cannot be assessed.
+group the summary says that significance cannot be assessed. Time ratios and the ``× study speed``
+column use each run's median seconds per epoch after the first (warm-up excluded) when every run has
+it, else the mean over all epochs (:func:`epoch_time_column`); the summary says which.
 
 The study's research questions, verbatim (:data:`mtlkit.capstone.study.RESEARCH_QUESTIONS`, from the
 author's post :data:`mtlkit.capstone.study.POST`), and how the summary answers each from the runs:
@@ -79,12 +81,37 @@ def study_columns(runs: list[dict[str, Any]], dataset: str, backbone: str, mode:
 
 
 SPEED = "× study speed"
+MEDIAN = "median_s_per_epoch_after_first"
+MEDIAN_HEADER = "median s/epoch after 1st"
 
 
-def speedup(backbone: str, runs: list[dict[str, Any]]) -> str:
-    """The study's seconds per epoch over our mean (``21.3×``: we run an epoch 21.3 times faster);
-    "n/a" for a backbone the study did not time."""
-    published, ours = study.SECONDS_PER_EPOCH.get(backbone), values(runs, "s_per_epoch")
+def epoch_time_column(rows: list[dict[str, Any]]) -> str:
+    """The epoch time that speeds and time ratios use: the median over epochs 2..n (warm-up such as
+    ``torch.compile`` excluded) when every run has it, else the mean over all epochs (``s_per_epoch``)
+    for all of them, so that every ratio compares like with like."""
+    return MEDIAN if rows and all(r.get(MEDIAN) is not None for r in rows) else "s_per_epoch"
+
+
+def epoch_time_note(column: str, speeds: bool) -> str:
+    """The sentence of summary.md that says which epoch time the ratios (and ``speeds``) use."""
+    subject = f"Speeds (`{SPEED}`) and the MTL/STL time ratios" if speeds else "The MTL/STL time ratios"
+    if column == MEDIAN:
+        return (
+            f"{subject} use each run's median seconds per epoch after "
+            f"the first (`{MEDIAN_HEADER}`: the first epoch's warm-up, e.g. torch.compile, excluded), "
+            "averaged over seeds; `s/epoch` is the mean over all epochs, first included.\n"
+        )
+    return (
+        f"{subject} use the mean seconds per epoch over all epochs, "
+        "first included (`s/epoch`): not every run has a median after the first epoch (one-epoch runs, "
+        "or results written before it was recorded).\n"
+    )
+
+
+def speedup(backbone: str, runs: list[dict[str, Any]], column: str = "s_per_epoch") -> str:
+    """The study's seconds per epoch over our mean of ``column`` (``21.3×``: we run an epoch 21.3 times
+    faster); "n/a" for a backbone the study did not time."""
+    published, ours = study.SECONDS_PER_EPOCH.get(backbone), values(runs, column)
     if published is None or not ours or mean(ours) <= 0:
         return "n/a"
     return f"{published / mean(ours):.1f}×"
@@ -97,6 +124,7 @@ def study_times() -> str:
 def grid_tables(rows: list[dict[str, Any]]) -> str:
     """One table per dataset; the study's columns only for the datasets it used."""
     cells = group(rows, "dataset", "backbone", "mode", "weighting")
+    timing = epoch_time_column(rows)
     parts = []
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
         table = []
@@ -110,8 +138,10 @@ def grid_tables(rows: list[dict[str, Any]]) -> str:
             line["coarse from fine"] = pct(values(runs, "coarse_from_fine"))
             line["parameters"] = f"{round(mean(values(runs, 'parameters'))):,}"
             line["s/epoch"] = f"{mean(values(runs, 's_per_epoch')):.2f}"
+            if timing == MEDIAN:
+                line[MEDIAN_HEADER] = f"{mean(values(runs, MEDIAN)):.2f}"
             if dataset in study.DATASETS:
-                line[SPEED] = speedup(backbone, runs)
+                line[SPEED] = speedup(backbone, runs, timing)
             table.append(line)
         columns = list(table[0]) if table else []
         parts.append(f"### {dataset}\n\n{markdown_table(table, columns)}\n")
@@ -235,12 +265,13 @@ def cost(rows: list[dict[str, Any]], dataset: str, backbone: str, weighting: str
     pair = [_stl(cells, dataset, backbone, t) for t in TASKS]
     if not all(pair):
         return ""
-    runs = cells[(dataset, backbone, "mtl", weighting)]
+    runs, timing = cells[(dataset, backbone, "mtl", weighting)], epoch_time_column(rows)
     params = mean(values(runs, "parameters")) / sum(mean(values(p, "parameters")) for p in pair)
-    time = mean(values(runs, "s_per_epoch")) / sum(mean(values(p, "s_per_epoch")) for p in pair)
+    time = mean(values(runs, timing)) / sum(mean(values(p, timing)) for p in pair)
+    which = "median after the first epoch" if timing == MEDIAN else "mean over all epochs"
     return (
         f" Cost: the MTL model has {100 * params:.0f}% of the two STL models' parameters and takes "
-        f"{100 * time:.0f}% of their training time per epoch."
+        f"{100 * time:.0f}% of their training time per epoch ({which})."
     )
 
 
@@ -288,6 +319,9 @@ def summary_markdown(rows: list[dict[str, Any]], preset: str, pending: list[str]
             f"seconds per epoch ({study_times()}, on its own hardware) divided by ours: how many times "
             "faster an epoch runs here.\n"
         )
+    if rows:
+        speeds = any(r["dataset"] in study.DATASETS for r in rows)
+        parts.append(epoch_time_note(epoch_time_column(rows), speeds))
     if pending:
         parts.append(f"**Not finished yet** (re-run the same command to resume): {', '.join(pending)}.\n")
     parts += [

@@ -12,7 +12,16 @@ from mtlkit.capstone.results import RUN_META, RUNS_DIR
 def fake_run(tmp_path):
     """Write a finished run folder by hand: run.json + metrics.json (+ a short history)."""
 
-    def write(dataset="shapes", backbone="cnn", mode="mtl", weighting="equal", seed=0, out=tmp_path, **acc):
+    def write(
+        dataset="shapes",
+        backbone="cnn",
+        mode="mtl",
+        weighting="equal",
+        seed=0,
+        out=tmp_path,
+        median=None,
+        **acc,
+    ):
         name = f"{dataset}-{backbone}-{mode}-{weighting}-s{seed}"
         directory = Path(out) / RUNS_DIR / name
         directory.mkdir(parents=True)
@@ -34,6 +43,8 @@ def fake_run(tmp_path):
             "wall_seconds": 7.0,
             "device": "cpu",
         }
+        if median is not None:  # median s/epoch after the first (absent from older results)
+            result["median_seconds_per_epoch_after_first"] = median
         (directory / "metrics.json").write_text(json.dumps(result))
         epochs = [
             {"epoch": e, "val": {t: {"acc": 0.1 * e} for t in tasks}, "weights": {t: 1.0 for t in tasks}}

@@ -45,6 +45,16 @@ def test_report_files_are_written_with_one_csv_line_per_run(fake_run, tmp_path):
     assert "# mtlkit capstone: preset `quick`" in report["summary_md"].read_text()
 
 
+def test_runs_csv_has_the_median_epoch_time_after_the_first(fake_run, tmp_path):
+    fake_run(mode="mtl", fine=0.5, coarse=0.5, median=1.25)
+    fake_run(mode="stl_fine", weighting="none", fine=0.5)  # an older result without it
+    report = write_report(tmp_path, "quick")
+    with open(report["runs_csv"]) as f:
+        lines = {r["mode"]: r for r in csv.DictReader(f)}
+    assert lines["mtl"]["median_s_per_epoch_after_first"] == "1.25" and lines["mtl"]["s_per_epoch"] == "3.0"
+    assert lines["stl_fine"]["median_s_per_epoch_after_first"] == ""
+
+
 def test_a_clear_gap_is_significant_and_delta_m_is_computed(fake_run, tmp_path):
     grid(fake_run, [0, 1, 2], [0.40, 0.41, 0.42], [0.50, 0.51, 0.52])
     text = summary_markdown(*collect(tmp_path)[:1], "quick", [])

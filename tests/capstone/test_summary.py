@@ -197,3 +197,59 @@ def test_speedup_uses_the_mean_over_seeds(fake_run, tmp_path):
 def test_no_speed_column_for_a_dataset_the_study_did_not_use(fake_run, tmp_path):
     backbone_grid(fake_run, {("vit", "mtl"): ((0.6, 0.6), (0.9, 0.9))})
     assert "study speed" not in summary_markdown(rows_of(tmp_path), "quick", [])
+
+
+def timed_cifar_grid(fake_run, medians):
+    """ResNet-152 STL fine, STL coarse and MTL on cifar10 (mean s/epoch: 2, 2, 3); ``medians`` by mode."""
+    for mode, acc in (
+        ("stl_fine", {"fine": 0.5}),
+        ("stl_coarse", {"coarse": 0.9}),
+        ("mtl", {"fine": 0.5, "coarse": 0.9}),
+    ):
+        weighting = "static" if mode == "mtl" else "none"
+        fake_run(
+            dataset="cifar10",
+            backbone="resnet152",
+            mode=mode,
+            weighting=weighting,
+            median=medians.get(mode),
+            **acc,
+        )
+
+
+def test_speed_and_time_ratio_use_the_median_after_the_first_epoch_when_every_run_has_it(fake_run, tmp_path):
+    timed_cifar_grid(fake_run, {"stl_fine": 1.0, "stl_coarse": 1.0, "mtl": 1.5})
+    rows = rows_of(tmp_path)
+    text = summary_markdown(rows, "seed", [])
+    # the study's 46 s over our medians 1.0 (STL) and 1.5 (MTL); not over the means 2 and 3
+    assert speed_column(text, "resnet152") == {
+        "STL fine": "46.0×",
+        "STL coarse": "46.0×",
+        "MTL (static)": "30.7×",
+    }
+    assert (
+        "median s/epoch after 1st" in text
+        and "use each run's median seconds per epoch after the first" in text
+    )
+    # 1.5 / (1.0 + 1.0) = 75% (the means give 3 / 4 = 75% too): the note says which one
+    assert "takes 75% of their training time per epoch (median after the first epoch)." in rq2(rows)
+
+
+def test_the_time_ratio_follows_the_medians_not_the_means(fake_run, tmp_path):
+    timed_cifar_grid(fake_run, {"stl_fine": 1.0, "stl_coarse": 3.0, "mtl": 2.0})
+    assert "takes 50% of their training time per epoch (median after the first epoch)." in rq2(
+        rows_of(tmp_path)
+    )
+
+
+def test_a_run_without_the_median_makes_every_speed_use_the_mean(fake_run, tmp_path):
+    timed_cifar_grid(fake_run, {"stl_fine": 1.0, "mtl": 1.5})  # STL coarse: one epoch, or an older result
+    rows = rows_of(tmp_path)
+    text = summary_markdown(rows, "seed", [])
+    assert speed_column(text, "resnet152") == {
+        "STL fine": "23.0×",
+        "STL coarse": "23.0×",
+        "MTL (static)": "15.3×",
+    }
+    assert "median s/epoch after 1st" not in text and "use the mean seconds per epoch over all epochs" in text
+    assert "takes 75% of their training time per epoch (mean over all epochs)." in rq2(rows)
