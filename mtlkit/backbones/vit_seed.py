@@ -1,27 +1,28 @@
 """``vit_seed``: the Keras ViT that the original 2023 study used, ported to PyTorch.
 
 Source: the study, M. T. Nguyen & P. Chen, "Multi-task Learning with Vision Transformers" (ECE 6524,
-2023), https://github.com/mnguyen0226/multitask_learning_vit, whose ViT notebooks (e.g.
-``multitask-learning-vit-cifar10-classification.ipynb@d08cce5e5abe10a1320034e694e1459f1f9cc90a``; see
-:mod:`mtlkit.capstone.study`) cite and copy the Keras example "Image classification with Vision
-Transformer" (K. Salama, 2021, keras.io/examples/vision/image_classification_with_vision_transformer)
-in its TensorFlow 2 version (the later Keras 3 rewrite widened the tokens to 256). Architecture:
+2023), https://github.com/mnguyen0226/multitask_learning_vit (see :mod:`mtlkit.capstone.study`). Its
+ViT notebooks adapt the Keras example "Image classification with Vision Transformer" (K. Salama, 2021,
+keras.io/examples/vision/image_classification_with_vision_transformer, TensorFlow 2 version); the
+values below are the notebooks' own, read in ``create_model`` and the settings cell of
+``multitask-learning-vit-cifar100-classification.ipynb@3fc0421d17dd5f9afa9687ffc3a74c77c720aa43``
+(``transformer_dropout = 0.2``, ``mlp_dropout = 0.2``). Architecture:
 
 - resize the 32x32 image to 72x72 (bilinear, half-pixel centres as ``tf.image.resize``), inside
-  the model;
+  the model (the notebooks' ``Normalization`` + ``Resizing``; no random augmentation);
 - 6x6 patches -> 12*12 = 144 tokens, each projected 108 -> 64 (``Dense``; here an equivalent
   stride-6 conv) + a learned position embedding; no class token;
 - 8 pre-norm blocks: ``x += MHA(LN(x))``, ``x += MLP(LN(x))`` with LayerNorm eps 1e-6, Keras
   ``MultiHeadAttention(num_heads=4, key_dim=64, dropout=0.1)`` (4 heads of size 64: 64 -> 256 -> 64,
-  dropout on the attention weights) and MLP ``Dense(128, gelu) -> Dropout(0.1) -> Dense(64, gelu)
-  -> Dropout(0.1)`` (GELU after *both* layers, as the example's ``mlp`` helper does);
-- ``pool``: final LayerNorm, flatten the 144x64 tokens (9216 features), Dropout(0.5).
+  dropout on the attention weights) and MLP ``Dense(128, gelu) -> Dropout(0.2) -> Dense(64, gelu)
+  -> Dropout(0.2)`` (GELU after *both* layers);
+- ``pool``: final LayerNorm, flatten the 144x64 tokens (9216 features), Dropout(0.2).
 
 The classifier on top belongs to the task heads, not here: the study's heads are
-:class:`mtlkit.models.heads.SeedHead` (``head="seed"``), a shared ``Dense(2048)`` + ReLU + Dropout(0.5)
+:class:`mtlkit.models.heads.SeedHead` (``head="seed"``), a shared ``Dense(2048)`` + GELU + Dropout(0.2)
 on these 9216 features, then per task a tower ``1024-512-256-128-K`` (fine) or ``512-256-128-K``
-(coarse), each hidden layer ReLU + Dropout(0.5); the ``seed`` preset trains with those. The Keras
-example's own head (``2048 -> 1024``, GELU) is a different one.
+(coarse), each hidden layer GELU + Dropout(0.2), softmax outputs; the ``seed`` preset trains with
+those (with cross-entropy on both heads, where the notebooks put binary cross-entropy on the second).
 
 Linear weights use Keras' default Glorot-uniform with zero biases; the position embedding Keras'
 ``Embedding`` default uniform(-0.05, 0.05).
@@ -97,10 +98,12 @@ class KerasMultiHeadAttention(nn.Module):
 class KerasTransformerBlock(nn.Module):
     """Pre-norm block: ``x + MHA(LN(x))``, then ``+ MLP(LN(.))`` with GELU after both dense layers."""
 
-    def __init__(self, dim: int, num_heads: int, key_dim: int, mlp_dim: int, dropout: float) -> None:
+    def __init__(
+        self, dim: int, num_heads: int, key_dim: int, mlp_dim: int, dropout: float, attention_dropout: float
+    ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=LN_EPS)
-        self.attention = KerasMultiHeadAttention(dim, num_heads, key_dim, dropout)
+        self.attention = KerasMultiHeadAttention(dim, num_heads, key_dim, attention_dropout)
         self.norm2 = nn.LayerNorm(dim, eps=LN_EPS)
         self.mlp = nn.Sequential(
             _dense(dim, mlp_dim),
@@ -134,8 +137,9 @@ def vit_seed(
     dim: int = 64,
     depth: int = 8,
     num_heads: int = 4,
-    dropout: float = 0.1,
-    pool_dropout: float = 0.5,
+    dropout: float = 0.2,
+    pool_dropout: float = 0.2,
+    attention_dropout: float = 0.1,
 ) -> Backbone:
     """The study's Keras ViT (681,920 parameters with the defaults), ``(image_size/patch_size)^2 * dim``
     features (9216 with the defaults). ``dim`` is both the token size and the per-head key size."""
@@ -151,6 +155,8 @@ def vit_seed(
     if image_size % patch_size:
         raise UserError(f"vit_seed: patch_size ({patch_size}) must divide image_size ({image_size})")
     num_patches = (image_size // patch_size) ** 2
-    blocks = [KerasTransformerBlock(dim, num_heads, dim, 2 * dim, dropout) for _ in range(depth)]
+    blocks = [
+        KerasTransformerBlock(dim, num_heads, dim, 2 * dim, dropout, attention_dropout) for _ in range(depth)
+    ]
     stages = [PatchEncoder(image_size, patch_size, dim), *blocks]
     return Backbone(stages, [dim] * len(stages), FlattenPool(dim, pool_dropout), num_patches * dim)

@@ -6,10 +6,14 @@ pair. Specs are given as a name (``"linear"``, ``"mlp"``, ``"seed"``), a spec ob
 
 - :class:`LinearHead` — one ``Linear(num_features, K)`` per task, no trunk.
 - :class:`MLPHead` — per task: ``hidden`` Linear + activation + dropout layers, then ``Linear(., K)``.
-- :class:`SeedHead` — the study's heads: a SHARED ``Dense(2048)`` + ReLU + dropout on the backbone
+- :class:`SeedHead` — the study's heads: a SHARED ``Dense(2048)`` + activation + dropout on the backbone
   features, then a deep tower 1024-512-256-128-K for the fine task and 512-256-128-K for every other
-  (coarse) task, each hidden layer ReLU + dropout. Dropout 0.5 everywhere (the classic rate for wide
-  dense layers, Srivastava et al. 2014), configurable.
+  (coarse) task, each hidden layer activation + dropout. The defaults are the study's ViT notebooks'
+  (GELU, ``mlp_dropout = 0.2``, in ``create_model`` of
+  ``multitask-learning-vit-cifar100-classification.ipynb@3fc0421d17dd5f9afa9687ffc3a74c77c720aa43``);
+  its ResNet-152 notebooks use the same widths with ReLU and a dropout that the configuration the
+  ``seed`` preset follows sets to 0 (``multitask-learning-cnn-cifar100.ipynb@0ad0729``), which is
+  ``SeedHead(activation="relu", dropout=0.0)``.
 
 The trunk is shared by every task of a hard-sharing model; column models (soft sharing, cross-stitch)
 build one trunk per task, inside the task's column.
@@ -80,23 +84,24 @@ class SeedHead:
     shared: int = 2048
     fine: tuple[int, ...] = (1024, 512, 256, 128)
     coarse: tuple[int, ...] = (512, 256, 128)
-    dropout: float = 0.5
+    dropout: float = 0.2
+    activation: str = "gelu"
     fine_tasks: tuple[str, ...] = ("fine",)
 
     def __post_init__(self) -> None:
         for name in ("fine", "coarse", "fine_tasks"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        _check_common((self.shared, *self.fine, *self.coarse), self.dropout, "relu")
+        _check_common((self.shared, *self.fine, *self.coarse), self.dropout, self.activation)
 
     def trunk(self, num_features: int) -> tuple[nn.Module, int]:
-        layers: list[nn.Module] = [nn.Linear(num_features, self.shared), nn.ReLU()]
+        layers: list[nn.Module] = [nn.Linear(num_features, self.shared), ACTIVATIONS[self.activation]()]
         if self.dropout > 0:
             layers.append(nn.Dropout(self.dropout))
         return nn.Sequential(*layers), self.shared
 
     def head(self, in_features: int, task: str, num_classes: int) -> nn.Module:
         hidden = self.fine if task in self.fine_tasks else self.coarse
-        return _tower(in_features, hidden, num_classes, "relu", self.dropout)
+        return _tower(in_features, hidden, num_classes, self.activation, self.dropout)
 
 
 HeadSpec = LinearHead | MLPHead | SeedHead

@@ -31,7 +31,16 @@ def test_seed_head_shared_dense_then_fine_and_coarse_towers():
     assert linear_widths(heads["fine"]) == [(2048, 1024), (1024, 512), (512, 256), (256, 128), (128, 100)]
     assert linear_widths(heads["coarse"]) == [(2048, 512), (512, 256), (256, 128), (128, 20)]
     dropouts = [m.p for m in [*trunk.modules(), *heads.modules()] if isinstance(m, nn.Dropout)]
-    assert dropouts == [0.5] * (1 + 4 + 3)
+    assert dropouts == [0.2] * (1 + 4 + 3)
+    activations = [type(m) for m in [*trunk.modules(), *heads.modules()] if isinstance(m, nn.GELU | nn.ReLU)]
+    assert activations == [nn.GELU] * (1 + 4 + 3)  # the study's ViT notebooks
+
+
+def test_seed_head_of_the_resnet_notebooks_is_relu_without_dropout():
+    trunk, heads = build_heads({"type": "seed", "activation": "relu", "dropout": 0.0}, 64, {"fine": 10})
+    modules = [*trunk.modules(), *heads.modules()]
+    assert not any(isinstance(m, nn.Dropout | nn.GELU) for m in modules)
+    assert sum(isinstance(m, nn.ReLU) for m in modules) == 1 + 4
 
 
 def test_seed_head_without_dropout_has_no_dropout_layers():
