@@ -12,7 +12,7 @@ import types
 import pytest
 from cli_helpers import TINY
 
-from mtlkit import _io, experiment
+from mtlkit import _io, experiment, run_clock
 from mtlkit.cli import main
 
 
@@ -81,15 +81,17 @@ def test_timing_is_total_images_over_total_seconds(tmp_path):
 @pytest.fixture
 def frozen_clock(monkeypatch):
     """experiment's wall clock stands still: a run's own time is 0 s, only the persisted time counts."""
-    monkeypatch.setattr(experiment, "time", types.SimpleNamespace(perf_counter=lambda: 1000.0))
+    frozen = types.SimpleNamespace(perf_counter=lambda: 1000.0)
+    monkeypatch.setattr(experiment, "time", frozen)
+    monkeypatch.setattr(run_clock, "time", frozen)
 
 
 def elapsed_record(out) -> dict[str, float]:
-    return json.loads((out / "checkpoint" / experiment.ELAPSED_FILE).read_text())["seconds_at_end_of_epoch"]
+    return json.loads((out / "checkpoint" / run_clock.ELAPSED_FILE).read_text())["seconds_at_end_of_epoch"]
 
 
 def write_elapsed(out, seconds: dict[str, float]) -> None:
-    _io.write_json(out / "checkpoint" / experiment.ELAPSED_FILE, {"seconds_at_end_of_epoch": seconds})
+    _io.write_json(out / "checkpoint" / run_clock.ELAPSED_FILE, {"seconds_at_end_of_epoch": seconds})
 
 
 def test_wall_seconds_count_the_attempts_before_a_resume(tmp_path, frozen_clock):
@@ -132,8 +134,10 @@ def epoch_clock(monkeypatch):
     """A wall clock that advances 10 s per epoch (at each of fit's callbacks), and a switch that
     interrupts the run right after a given epoch's callback."""
     state = {"now": 0.0, "stop_after": None, "epochs": []}
-    monkeypatch.setattr(experiment, "time", types.SimpleNamespace(perf_counter=lambda: state["now"]))
-    save = experiment._Clock.save
+    ticking = types.SimpleNamespace(perf_counter=lambda: state["now"])
+    monkeypatch.setattr(experiment, "time", ticking)
+    monkeypatch.setattr(run_clock, "time", ticking)
+    save = run_clock.RunClock.save
 
     def ticking_save(self, record):
         state["now"] += 10.0
@@ -142,7 +146,7 @@ def epoch_clock(monkeypatch):
         if record["epoch"] == state["stop_after"]:
             raise Interrupted
 
-    monkeypatch.setattr(experiment._Clock, "save", ticking_save)
+    monkeypatch.setattr(run_clock.RunClock, "save", ticking_save)
     return state
 
 
@@ -182,7 +186,7 @@ def test_an_elapsed_record_in_an_older_format_counts_this_attempt_only(tmp_path,
     out = tmp_path / "run"
     argv = ["train", *TINY, "--epochs", "2", "--out", str(out)]
     assert main(argv) == 0
-    _io.write_json(out / "checkpoint" / experiment.ELAPSED_FILE, {"epoch": 2, "seconds": 50.0})
+    _io.write_json(out / "checkpoint" / run_clock.ELAPSED_FILE, {"epoch": 2, "seconds": 50.0})
     (out / "metrics.json").unlink()
     assert main([*argv, "--resume"]) == 0
     assert json.loads((out / "metrics.json").read_text())["wall_seconds"] == 0.0

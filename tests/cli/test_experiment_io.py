@@ -9,7 +9,8 @@ import pytest
 
 from mtlkit import _io
 from mtlkit.errors import UserError
-from mtlkit.experiment import RunConfig, epoch_timing, output_folder, validate
+from mtlkit.experiment import RunConfig, output_folder, validate
+from mtlkit.run_clock import epoch_timing
 
 
 def epochs(seconds, images_per_s):
