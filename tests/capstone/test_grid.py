@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 from mtlkit.capstone import presets
 from mtlkit.capstone.grid import MODES, plan
@@ -27,6 +28,26 @@ def test_seed_preset_is_the_studys_setup():
     assert (vit.backbone, vit.batch_size, resnet.batch_size) == ("vit_seed", 256, 128)
     assert resnet.backbone_kwargs == {"stem": "imagenet"}
     assert (vit.optimizer, vit.lr, vit.epochs, vit.augment, vit.head) == ("adam", 1e-3, 20, False, "seed")
+    assert resnet.head == {"type": "seed", "activation": "relu", "dropout": 0.0}  # its ResNet notebooks'
+
+
+def test_seed_preset_heads_are_the_study_notebooks():
+    from torch import nn
+
+    from mtlkit.experiment import build_model
+
+    configs = {
+        r.backbone: r.config for r in plan(presets.get("seed"), datasets=["cifar10"]) if r.mode == "mtl"
+    }
+    for label, activation, dropout in (("vit", nn.GELU, 0.2), ("resnet152", nn.ReLU, None)):
+        config = configs[label]
+        with torch.device("meta"):
+            model = build_model(config, {"fine": 10, "coarse": 2})
+        head_modules = [*model.trunk.modules(), *model.heads.modules()]
+        assert {type(m) for m in head_modules if isinstance(m, nn.GELU | nn.ReLU)} == {activation}
+        assert sorted({m.p for m in head_modules if isinstance(m, nn.Dropout)}) == (
+            [dropout] if dropout else []
+        )
 
 
 def test_seeds_weightings_and_overrides_multiply_the_grid():
