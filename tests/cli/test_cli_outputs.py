@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import stat
 import statistics
 import types
 
 import pytest
-from cli_helpers import TINY
+from cli_helpers import TINY, mode
 
 from mtlkit import _io, experiment, run_clock
 from mtlkit.cli import main
-
-
-@pytest.fixture
-def umask():
-    """Set the process umask for a test (restored afterwards)."""
-    old = os.umask(0o022)
-    yield os.umask
-    os.umask(old)
-
-
-def mode(path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
 
 
 def test_metrics_csv_has_one_row_per_split_and_task_matching_metrics_json(tmp_path, capsys):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import stat
 
 import pytest
+from cli_helpers import mode
 
 from mtlkit import _io
 from mtlkit.errors import UserError
@@ -83,30 +83,6 @@ def test_validate_accepts_good_configs_without_building_real_weights(backbone, a
     validate(RunConfig(backbone=backbone, arch=arch, head="seed", weighting="gradnorm"), SHAPES_TASKS)
 
 
-@pytest.fixture
-def fake_gpu_world(monkeypatch):
-    """Rank 1 of 2 under torchrun on a machine that claims 2 GPUs: records the backend, joins nothing."""
-    import torch
-
-    from mtlkit.train import distributed
-
-    joined: dict = {}
-    monkeypatch.setenv("WORLD_SIZE", "2")
-    monkeypatch.setenv("LOCAL_RANK", "1")
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-    monkeypatch.setattr(torch.cuda, "set_device", lambda index: joined.update(gpu=index))
-    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: "backend" in joined)
-    monkeypatch.setattr(
-        distributed.dist, "init_process_group", lambda backend: joined.update(backend=backend)
-    )
-    monkeypatch.setattr(distributed.dist, "get_backend", lambda: joined["backend"])
-    monkeypatch.setattr(distributed.dist, "get_rank", lambda: 1)
-    monkeypatch.setattr(distributed.dist, "get_world_size", lambda: 2)
-    return joined
-
-
 def test_validating_a_cpu_run_under_torchrun_joins_gloo_not_nccl(fake_gpu_world):
     validate(RunConfig(device="cpu"), SHAPES_TASKS)
     assert fake_gpu_world == {"backend": "gloo"}  # no NCCL, no GPU pinned
@@ -145,17 +121,6 @@ def test_output_folder_keeps_what_existed_and_other_errors_leave_the_folder(tmp_
     with pytest.raises(RuntimeError), output_folder(tmp_path / "crash"):
         raise RuntimeError("a bug, not a user error: keep the evidence")
     assert (tmp_path / "crash").is_dir()
-
-
-@pytest.fixture
-def umask():
-    old = os.umask(0o022)
-    yield os.umask
-    os.umask(old)
-
-
-def mode(path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
 
 
 @pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])

@@ -46,26 +46,6 @@ def test_one_process_joins_nothing(monkeypatch):
     assert distributed.setup("cuda") == distributed.Context()
 
 
-@pytest.fixture
-def fake_gpu_world(monkeypatch):
-    """WORLD_SIZE 2 on a machine that claims 2 GPUs; records the backend and pinned GPU instead of joining."""
-    joined: dict = {}
-    monkeypatch.setenv("WORLD_SIZE", "2")
-    monkeypatch.setenv("LOCAL_RANK", "1")
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-    monkeypatch.setattr(torch.cuda, "set_device", lambda index: joined.update(gpu=index))
-    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: "backend" in joined)
-    monkeypatch.setattr(
-        distributed.dist, "init_process_group", lambda backend: joined.update(backend=backend)
-    )
-    monkeypatch.setattr(distributed.dist, "get_backend", lambda: joined["backend"])
-    monkeypatch.setattr(distributed.dist, "get_rank", lambda: 1)
-    monkeypatch.setattr(distributed.dist, "get_world_size", lambda: 2)
-    return joined
-
-
 def test_setup_on_a_gpu_machine_with_device_cpu_joins_gloo_and_pins_no_gpu(fake_gpu_world):
     assert distributed.setup("cpu") == distributed.Context(1, 2)
     assert fake_gpu_world == {"backend": "gloo"}
