@@ -14,7 +14,7 @@ from mtlkit.cli.options import (
     add_data_options,
     add_model_options,
     add_training_options,
-    key_value,
+    add_weighting_options,
     run_config,
     task_list,
 )
@@ -34,17 +34,7 @@ def add_parser(sub) -> None:
     add_data_options(parser)
     add_model_options(parser)
     parser.add_argument("--tasks", type=task_list, default=("fine", "coarse"), help="comma-separated tasks")
-    parser.add_argument(
-        "--weighting", default="equal", help="loss weighting of the multi-task run (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--weighting-arg",
-        type=key_value,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="keyword for that weighting, e.g. gamma=0.5 (repeatable)",
-    )
+    add_weighting_options(parser, help_text="loss weighting of the multi-task run")
     add_training_options(parser, epochs=4, batch_size=128, lr=3e-3)
     parser.add_argument("--out", default="runs/compare", help="output folder")
     parser.add_argument("--resume", action="store_true", help="skip finished runs, resume interrupted ones")

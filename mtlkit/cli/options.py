@@ -111,6 +111,21 @@ def add_model_options(parser: argparse.ArgumentParser, *, default_backbone: str 
     )
 
 
+def add_weighting_options(
+    parser, *, help_text: str = "equal, static, uncertainty, dwa, gradnorm or pcgrad"
+) -> None:
+    """``--weighting NAME`` and repeatable ``--weighting-arg KEY=VALUE`` on ``parser`` (or a group)."""
+    parser.add_argument("--weighting", default="equal", help=f"{help_text} (default: %(default)s)")
+    parser.add_argument(
+        "--weighting-arg",
+        type=key_value,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="keyword for the weighting, e.g. gamma=0.5 (repeatable)",
+    )
+
+
 def add_training_options(
     parser: argparse.ArgumentParser, *, epochs: int = 5, batch_size: int = 128, lr: float = 2e-3
 ) -> None:

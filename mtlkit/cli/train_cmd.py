@@ -8,6 +8,7 @@ from mtlkit.cli.options import (
     add_data_options,
     add_model_options,
     add_training_options,
+    add_weighting_options,
     key_value,
     run_config,
     task_list,
@@ -35,17 +36,7 @@ def add_parser(sub) -> None:
         metavar="KEY=VALUE",
         help="keyword for the architecture, e.g. coupling=1e-3 (repeatable)",
     )
-    group.add_argument(
-        "--weighting", default="equal", help="equal, static, uncertainty, dwa, gradnorm or pcgrad"
-    )
-    group.add_argument(
-        "--weighting-arg",
-        type=key_value,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="keyword for the weighting, e.g. gamma=0.5 (repeatable)",
-    )
+    add_weighting_options(group)
     add_training_options(parser)
     parser.add_argument("--out", default=None, help="folder for metrics, history and checkpoints")
     parser.add_argument("--resume", action="store_true", help="continue from --out's last checkpoint")
