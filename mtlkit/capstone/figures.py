@@ -1,13 +1,15 @@
 """The capstone's figures: STL-vs-MTL bars with error bars, learning curves, task weights over epochs.
 
 Drawn on a bare ``matplotlib.figure.Figure`` (no pyplot, so no backend is chosen or changed) and written atomically as PNG.
-Learning curves and weights show each cell's lowest seed; the bars show mean +/- sd over seeds.
+Learning curves and weights show each cell's lowest seed; the bars show mean +/- sd over seeds (no error bar
+where a cell has one seed).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -53,7 +55,7 @@ def bars(rows: list[dict[str, Any]], path: Path) -> None:
                 if xs and (mode == "mtl" or mode == f"stl_{task}"):
                     series.setdefault(key, {})[f"{backbone}\n{task}"] = (
                         100 * mean(xs),
-                        100 * (sd(xs) or 0.0),
+                        100 * sd(xs) if len(xs) > 1 else math.nan,  # no error bar from one seed
                     )
         width = 0.8 / len(series)
         for i, (name, points) in enumerate(series.items()):
