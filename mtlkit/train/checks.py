@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import torch
 from torch import nn
 
 from mtlkit.errors import UserError
@@ -36,18 +37,48 @@ def batch_sizes(n: int, batch_size: int, drop_last: bool, world_size: int = 1) -
     return [size // world_size for size in sizes if size >= world_size]
 
 
-def check_batches(model: nn.Module, sizes: list[int], batch_size: int, world_size: int) -> None:
-    """Refuse a run that trains on no batch, or feeds BatchNorm a batch of one image (which fails:
-    batch statistics need more than one value per channel)."""
+def check_batches(
+    model: nn.Module, sizes: list[int], batch_size: int, world_size: int, image_shape: tuple[int, ...]
+) -> None:
+    """Refuse a run that trains on no batch, or feeds a batch of one image to a BatchNorm layer that then
+    sees one value per channel (a 1x1 feature map, or a BatchNorm1d on features): batch statistics
+    need more than one value, and PyTorch would fail mid-epoch."""
     per = "" if world_size == 1 else f" per process ({world_size} processes)"
     if not sizes:
         raise UserError(f"batch_size {batch_size} leaves no training batch{per}: use a larger batch_size")
-    if min(sizes) < 2 and any(isinstance(m, _BATCH_NORMS) for m in model.modules()):
+    if min(sizes) < 2 and (names := single_value_batch_norms(model, image_shape)):
         raise UserError(
             f"batch_size {batch_size} gives a training batch of 1 image{per}, and the model's BatchNorm "
-            f"layers need at least 2 in training: use a batch_size (and a training set) of at least "
-            f"{2 * world_size} images"
+            f"layer(s) {', '.join(names[:3])} would see one value per channel: use a batch_size (and a "
+            f"training set) of at least {2 * world_size} images"
         )
+
+
+def single_value_batch_norms(model: nn.Module, image_shape: tuple[int, ...]) -> list[str]:
+    """The BatchNorm layers that see one value per channel for a batch of one image, found with one
+    forward pass in eval mode (no running statistics change) on a blank image."""
+    norms = {m: name for name, m in model.named_modules() if isinstance(m, _BATCH_NORMS)}
+    if not norms:
+        return []
+    seen: list[str] = []
+
+    def record(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
+        x = inputs[0]
+        if x.numel() // x.shape[1] == 1:  # one image: values per channel = spatial size
+            seen.append(norms[module])
+
+    hooks = [m.register_forward_pre_hook(record) for m in norms]
+    was_training = model.training
+    first = next(model.parameters(), None)
+    blank = torch.zeros(1, *image_shape, device=first.device if first is not None else "cpu")
+    try:
+        with torch.no_grad():
+            model.eval()(blank)
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return seen
 
 
 def check_arguments(

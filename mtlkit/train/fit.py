@@ -89,7 +89,7 @@ def fit(
     ctx = distributed.setup(device)  # before resolving 'auto': it pins this rank's GPU
     drop_last = len(train) > batch_size
     sizes = batch_sizes(len(train), batch_size, drop_last, ctx.world_size)
-    check_batches(model, sizes, batch_size, ctx.world_size)
+    check_batches(model, sizes, batch_size, ctx.world_size, tuple(train.images.shape[1:]))
     precision = resolve_precision(device, amp, channels_last)
     cadence = ckpt.Cadence(checkpoint_every, checkpoint_seconds, precision.device.type)
     tasks = list(model.tasks)

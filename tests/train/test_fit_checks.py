@@ -6,9 +6,11 @@ import pytest
 import torch
 from torch import nn
 
+from mtlkit.backbones import create
 from mtlkit.errors import UserError
+from mtlkit.models import HardSharing
 from mtlkit.train import fit
-from mtlkit.train.checks import batch_sizes
+from mtlkit.train.checks import batch_sizes, single_value_batch_norms
 
 FIT = {"lr": 3e-3, "progress": False, "augment": False}
 
@@ -34,16 +36,39 @@ def test_bools_and_floats_are_not_counts(small_shapes, make_model, kwargs):
         fit(make_model(train.tasks), train, val, **settings)
 
 
-def test_batch_size_1_with_batchnorm_is_refused_before_training(small_shapes, make_model):
+def resnet_with_1x1_maps(tasks: dict[str, int]) -> HardSharing:
+    """ResNet-18 with the ImageNet stem: 32x32 -> 1x1 in the last stage, whose BatchNorms then see one
+    value per channel for a batch of one image."""
+    torch.manual_seed(0)
+    return HardSharing(create("resnet18", stem="imagenet"), tasks)
+
+
+def test_batch_size_1_with_single_value_batchnorms_is_refused_before_training(small_shapes):
     train, val = small_shapes
-    with pytest.raises(UserError, match="batch of 1 image, and the model's BatchNorm layers need at least 2"):
-        fit(make_model(train.tasks), train.take(8), val, epochs=1, batch_size=1, **FIT)
+    with pytest.raises(UserError, match=r"batch of 1 image, and the model's BatchNorm layer\(s\) backbone"):
+        fit(resnet_with_1x1_maps(train.tasks), train.take(8), val, epochs=1, batch_size=1, **FIT)
 
 
-def test_a_one_image_training_set_with_batchnorm_is_refused(small_shapes, make_model):
+def test_a_one_image_training_set_with_single_value_batchnorms_is_refused(small_shapes):
     train, val = small_shapes
     with pytest.raises(UserError, match="batch_size 64 gives a training batch of 1 image"):
-        fit(make_model(train.tasks), train.take(1), val, epochs=1, batch_size=64, **FIT)
+        fit(resnet_with_1x1_maps(train.tasks), train.take(1), val, epochs=1, batch_size=64, **FIT)
+
+
+def test_batch_size_1_trains_when_batchnorm_sees_several_values_per_channel(small_shapes, make_model):
+    train, val = small_shapes
+    model = make_model(train.tasks)  # tiny_cnn: BatchNorm on 32x32 .. 8x8 maps, then global pooling
+    history = fit(model, train.take(4), val, epochs=1, batch_size=1, **FIT)
+    assert len(history.epochs) == 1
+
+
+def test_the_probe_changes_no_batchnorm_statistics(small_shapes):
+    model = resnet_with_1x1_maps(small_shapes[0].tasks).train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    assert single_value_batch_norms(model, (3, 32, 32))
+    assert model.training
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
 
 
 def test_batch_size_1_without_batchnorm_trains(small_shapes):
@@ -61,14 +86,15 @@ def test_per_process_batch_sizes():
     assert batch_sizes(3, 1, drop_last=True, world_size=2) == []
 
 
-def test_batchnorm_per_process_slice_of_1_is_refused(make_model):
+def test_batchnorm_per_process_slice_of_1_is_refused():
     from mtlkit.train.checks import check_batches
 
-    model = make_model({"fine": 3})
+    model = resnet_with_1x1_maps({"fine": 3})
+    image = (3, 32, 32)
     with pytest.raises(UserError, match=r"1 image per process \(2 processes\).*at least 4 images"):
-        check_batches(model, batch_sizes(100, 3, drop_last=True, world_size=2), 3, 2)
+        check_batches(model, batch_sizes(100, 3, drop_last=True, world_size=2), 3, 2, image)
     with pytest.raises(UserError, match="leaves no training batch per process"):
-        check_batches(model, batch_sizes(100, 1, drop_last=True, world_size=2), 1, 2)
+        check_batches(model, batch_sizes(100, 1, drop_last=True, world_size=2), 1, 2, image)
 
 
 def test_the_batch_bar_knows_its_total(small_shapes, make_model, monkeypatch):
