@@ -95,7 +95,9 @@ class PCGrad(Weighting):
         total.backward()  # plain gradients for the task-specific parameters; shared ones replaced below
         offset = 0
         for p, old in zip(shared, before, strict=True):
-            new = surgery[offset : offset + p.numel()].view_as(p).to(p.dtype)
+            # empty_like keeps p's memory format (channels_last on CUDA): fused optimisers need the
+            # gradient's strides to equal the parameter's
+            new = torch.empty_like(p).copy_(surgery[offset : offset + p.numel()].view(p.shape))
             p.grad = new if old is None else old + new
             offset += p.numel()
         return total.detach()

@@ -139,3 +139,25 @@ def test_a_step_reads_nothing_back_from_the_device():
     losses = {task: g.to("meta") @ theta for task, g in zip("abc", THREE, strict=True)}
     total = PCGrad(["a", "b", "c"]).backward(losses, [theta])
     assert total.device.type == "meta" and theta.grad.device.type == "meta"
+
+
+def channels_last_conv_step(fused: bool) -> dict[str, torch.Tensor]:
+    """One PCGrad + AdamW step on a channels_last conv model (as fit runs it on CUDA)."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 4, 3).to(memory_format=torch.channels_last)
+    heads = nn.ModuleDict({"a": nn.Linear(4, 2), "b": nn.Linear(4, 2)})
+    x = torch.randn(5, 3, 8, 8).to(memory_format=torch.channels_last)
+    features = conv(x).mean(dim=(2, 3))
+    y = torch.randint(0, 2, (5,))
+    losses = {t: nn.functional.cross_entropy(head(features), y) for t, head in heads.items()}
+    PCGrad({"a": 2, "b": 2}, seed=0).backward(losses, list(conv.parameters()))
+    assert conv.weight.grad.stride() == conv.weight.stride()  # the parameter's memory format
+    opt = torch.optim.AdamW([*conv.parameters(), *heads.parameters()], lr=0.1, fused=fused)
+    opt.step()
+    return {k: v.detach().clone() for k, v in conv.state_dict().items()}
+
+
+def test_projected_gradients_keep_the_parameters_memory_format_for_fused_optimisers():
+    fused, plain = channels_last_conv_step(True), channels_last_conv_step(False)
+    for name in plain:
+        torch.testing.assert_close(fused[name], plain[name])
