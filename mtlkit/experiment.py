@@ -20,7 +20,7 @@ from typing import Any
 
 from mtlkit._io import write_json, write_text
 from mtlkit.errors import UserError
-from mtlkit.run_clock import RunClock, epoch_timing
+from mtlkit.run_clock import ELAPSED_FILE, RunClock, epoch_timing
 
 RESULT_FILE = "metrics.json"
 RESULT_CSV = "metrics.csv"
@@ -258,6 +258,8 @@ def run(
     check_compatible(model, weighting, config.device)
     precision = resolve_precision(config.device, config.amp, config.channels_last)
     with output_folder(out) as out_path:
+        if out_path is not None and is_main and not resume:
+            _forget_earlier_result(out_path)
         clock = RunClock(out_path / "checkpoint" if out_path else None, resume, started, is_main)
         trained = (model, weighting, precision)
         result, history = _train_and_test(config, splits, trained, out_path, resume, progress, clock)
@@ -267,6 +269,13 @@ def run(
             write_json(out_path / RESULT_FILE, result)
     result["history"] = history
     return result
+
+
+def _forget_earlier_result(out_path: Path) -> None:
+    """A fresh run in a used folder: remove the earlier run's result and wall time first, so that if
+    this one is killed, a later ``--resume`` cannot return the old result as if it were this run's."""
+    for stale in (out_path / RESULT_FILE, out_path / RESULT_CSV, out_path / "checkpoint" / ELAPSED_FILE):
+        stale.unlink(missing_ok=True)
 
 
 def _train_and_test(config, splits, trained, out_path, resume, progress, clock):

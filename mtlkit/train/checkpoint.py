@@ -101,6 +101,12 @@ def save_best(
     return save_torch(Path(directory) / BEST, {"model": model_state, **meta})
 
 
+def remove(directory: str | os.PathLike) -> None:
+    """Delete ``last.pt`` and ``best.pt`` in ``directory``, if there."""
+    for name in (LAST, BEST):
+        (Path(directory) / name).unlink(missing_ok=True)
+
+
 def load_last(directory: str | os.PathLike) -> dict[str, Any] | None:
     """The saved training state, or None when there is none yet (a fresh start)."""
     path = Path(directory) / LAST

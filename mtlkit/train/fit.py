@@ -148,6 +148,8 @@ def fit(
         len(sizes),
     )
     bar = _epoch_bar(progress, start, epochs)
+    if writes and not resume:  # a fresh run: an earlier run's last.pt must not be resumed as this one's
+        ckpt.remove(checkpoint_dir)
     saver = _Saver(checkpoint_dir, cadence, run, history, best_state) if writes else None
     for epoch in range(start, epochs):
         torch.manual_seed(seed * 100_003 + epoch)  # dropout & co. depend only on (seed, epoch): resumable

@@ -186,3 +186,15 @@ def test_run_outputs_get_the_mode_the_umask_says(tmp_path, umask, mask, expected
     files = [p for p in out.rglob("*") if p.is_file()]
     assert {p.name for p in files} >= {"metrics.json", "metrics.csv", "history.json", "best.pt", "last.pt"}
     assert {p.name: mode(p) for p in files} == {p.name: expected for p in files}
+
+
+def test_a_fresh_run_killed_in_a_used_folder_leaves_no_earlier_result_to_resume(tmp_path, epoch_clock):
+    out = tmp_path / "run"
+    argv = ["train", *TINY, "--epochs", "2", "--out", str(out)]
+    assert main(argv) == 0  # an earlier, finished run
+    epoch_clock["stop_after"] = 1
+    with pytest.raises(Interrupted):  # a fresh run in the same folder, killed after epoch 1
+        main([*argv, "--seed", "1"])
+    assert not (out / "metrics.json").exists() and not (out / "metrics.csv").exists()
+    assert main([*argv, "--seed", "1", "--resume"]) == 0  # resumes the new run, not the old result
+    assert json.loads((out / "metrics.json").read_text())["config"]["seed"] == 1

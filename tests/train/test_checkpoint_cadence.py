@@ -126,3 +126,26 @@ def test_a_resume_from_an_earlier_saved_epoch_repeats_the_rest_exactly(small_sha
     assert [r["val"] for r in resumed.epochs] == [r["val"] for r in straight.epochs]
     assert [r["train"] for r in resumed.epochs] == [r["train"] for r in straight.epochs]
     assert resumed.best_epoch == straight.best_epoch
+
+
+def test_a_fresh_run_never_resumes_an_earlier_runs_checkpoint(small_shapes, make_model, tmp_path):
+    train, val = small_shapes
+    fit(make_model(train.tasks), train, val, epochs=3, checkpoint_dir=tmp_path, **FIT)  # an earlier run
+    assert (tmp_path / "last.pt").exists()
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_one(record):
+        raise Stop
+
+    settings = {**FIT, "seed": 6}
+    with pytest.raises(Stop):  # a new run, killed before its first save (every 2nd epoch)
+        fit(make_model(train.tasks), train, val, epochs=3, checkpoint_dir=tmp_path, checkpoint_every=2,
+            callback=stop_after_one, **settings)  # fmt: skip
+    assert not (tmp_path / "last.pt").exists() and not (tmp_path / "best.pt").exists()
+    resumed = fit(
+        make_model(train.tasks), train, val, epochs=3, checkpoint_dir=tmp_path, resume=True, **settings
+    )
+    straight = fit(make_model(train.tasks), train, val, epochs=3, **settings)
+    assert [r["val"] for r in resumed.epochs] == [r["val"] for r in straight.epochs]  # the new run's, from 0
