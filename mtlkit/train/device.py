@@ -32,6 +32,14 @@ class Precision:
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
 
 
+def parse_device(device: str | torch.device) -> torch.device:
+    """``torch.device(device)``, with one clear error for a bad name (``"auto"`` is not parsed here)."""
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise UserError(f"bad device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from err
+
+
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """``"auto"`` -> the current CUDA device if there is one, else the CPU; a clear error for bad names."""
     if isinstance(device, torch.device):
@@ -42,10 +50,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
             if torch.cuda.is_available()
             else torch.device("cpu")
         )
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as err:
-        raise UserError(f"bad device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from err
+    resolved = parse_device(device)
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise UserError(f"device {device!r} asked for, but no CUDA GPU is available: use --device cpu")
     return resolved

@@ -20,6 +20,7 @@ import torch.distributed as dist
 from torch import Tensor, nn
 
 from mtlkit.errors import UserError
+from mtlkit.train.device import parse_device
 
 
 @dataclass(frozen=True)
@@ -42,28 +43,27 @@ def device_type(device: str | torch.device, cuda_available: bool) -> str:
     """``"cuda"`` or ``"cpu"`` (etc.) for a requested device; ``"auto"`` is CUDA when available."""
     if isinstance(device, str) and device == "auto":
         return "cuda" if cuda_available else "cpu"
-    try:
-        return torch.device(device).type
-    except (RuntimeError, TypeError) as err:
-        raise UserError(f"bad device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from err
+    return parse_device(device).type
 
 
 def plan(
-    device: str | torch.device | None, cuda_available: bool, gpu_count: int, local_rank: int
+    device: str | torch.device, cuda_available: bool, gpu_count: int, local_rank: int
 ) -> tuple[str, int | None]:
     """The process-group backend and the GPU to pin for a rank that will train on ``device``.
 
     A pure function of its inputs (tested on CPU): gloo for the CPU, NCCL for CUDA, chosen by the
     *requested* device, not by whether a GPU exists, so ``--device cpu`` under ``torchrun`` on a GPU
-    machine gets gloo. ``device=None`` (a caller that only needs the rank before the device is known):
-    ``"cpu:gloo,cuda:nccl"`` when this rank has a GPU, so tensors on either device can be reduced.
+    machine gets gloo. Each CUDA rank trains on GPU ``LOCAL_RANK``, so a device with an index
+    (``cuda:1``) is refused: every rank would pick the same GPU.
     """
-    has_gpu = cuda_available and local_rank < gpu_count
-    if device is None:
-        return ("cpu:gloo,cuda:nccl", local_rank) if has_gpu else ("gloo", None)
     if device_type(device, cuda_available) != "cuda":
         return "gloo", None
-    if not has_gpu:
+    if not (isinstance(device, str) and device == "auto") and parse_device(device).index is not None:
+        raise UserError(
+            f"--device {device} names one GPU, but under torchrun every process trains on GPU LOCAL_RANK: "
+            "use --device cuda (or auto), and CUDA_VISIBLE_DEVICES to choose the GPUs"
+        )
+    if not (cuda_available and local_rank < gpu_count):
         raise UserError(
             f"this process has LOCAL_RANK {local_rank} but only {gpu_count} GPU(s) are visible: start "
             "torchrun with --nproc_per_node at most the number of GPUs, or use --device cpu"
@@ -71,7 +71,7 @@ def plan(
     return "nccl", local_rank
 
 
-def setup(device: str | torch.device | None = None) -> Context:
+def setup(device: str | torch.device) -> Context:
     """Join the ``torchrun`` process group if ``WORLD_SIZE > 1`` (idempotent); else a 1-process context.
 
     ``device`` is the device the caller will train on (see :func:`plan`); a group joined earlier must
@@ -93,9 +93,7 @@ def setup(device: str | torch.device | None = None) -> Context:
     return Context(dist.get_rank(), dist.get_world_size())
 
 
-def _check_backend(device: str | torch.device | None) -> None:
-    if device is None:
-        return
+def _check_backend(device: str | torch.device) -> None:
     kind = device_type(device, torch.cuda.is_available())
     needed = "nccl" if kind == "cuda" else "gloo"
     backend = str(dist.get_backend())

@@ -16,7 +16,7 @@ from mtlkit.train.distributed import setup
 
 
 def main(out: Path) -> None:
-    ctx = setup()
+    ctx = setup("cpu")
     saves = []
     original = checkpoint.save_last
     checkpoint.save_last = lambda directory, state: saves.append(state["epoch"]) or original(directory, state)

@@ -24,10 +24,11 @@ def test_auto_without_a_gpu_is_gloo():
     assert plan("auto", cuda_available=False, gpu_count=0, local_rank=0) == ("gloo", None)
 
 
-def test_unknown_device_gets_both_backends_when_this_rank_has_a_gpu():
-    assert plan(None, cuda_available=True, gpu_count=2, local_rank=0) == ("cpu:gloo,cuda:nccl", 0)
-    assert plan(None, cuda_available=True, gpu_count=1, local_rank=1) == ("gloo", None)
-    assert plan(None, cuda_available=False, gpu_count=0, local_rank=0) == ("gloo", None)
+def test_a_gpu_index_under_torchrun_is_refused():
+    with pytest.raises(UserError, match="every process trains on GPU LOCAL_RANK"):
+        plan("cuda:1", cuda_available=True, gpu_count=2, local_rank=0)
+    with pytest.raises(UserError, match="every process trains on GPU LOCAL_RANK"):
+        plan(torch.device("cuda", 0), cuda_available=True, gpu_count=2, local_rank=0)
 
 
 def test_more_cuda_ranks_than_gpus_is_a_user_error():
@@ -54,12 +55,6 @@ def test_setup_on_a_gpu_machine_with_device_cpu_joins_gloo_and_pins_no_gpu(fake_
 def test_setup_with_device_cuda_pins_the_local_rank(fake_gpu_world):
     distributed.setup("cuda")
     assert fake_gpu_world == {"backend": "nccl", "gpu": 1}
-
-
-def test_a_group_joined_for_both_devices_serves_either(fake_gpu_world):
-    distributed.setup()
-    assert fake_gpu_world["backend"] == "cpu:gloo,cuda:nccl"
-    assert distributed.setup("cpu") == distributed.setup("cuda") == distributed.Context(1, 2)
 
 
 def test_a_gloo_group_cannot_train_on_cuda(fake_gpu_world):
