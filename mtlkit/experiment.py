@@ -164,11 +164,10 @@ def check_compatible(model, weighting, device: str = "auto") -> None:
     the CPU), so a CPU run never starts NCCL.
     """
     from mtlkit.train import distributed
-    from mtlkit.weighting import Weighting
+    from mtlkit.train import weighting_calls as calls
 
     distributed.check_weighting(weighting, distributed.setup(device))
-    if isinstance(weighting, Weighting):  # a plain nn.Module weighting has no requirements to check
-        weighting.check_model(model)
+    calls.check_model(weighting, model)
 
 
 def validate(config: RunConfig, num_classes: Mapping[str, int]) -> None:

@@ -94,6 +94,7 @@ def fit(
     cadence = ckpt.Cadence(checkpoint_every, checkpoint_seconds, precision.device.type)
     tasks = list(model.tasks)
     distributed.check_weighting(weighting, ctx)
+    calls.check_model(weighting, model)  # before any work, not at the first backward
     model.to(precision.device)
     if precision.channels_last:
         model.to(memory_format=torch.channels_last)

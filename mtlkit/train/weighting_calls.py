@@ -29,6 +29,13 @@ def check(weighting: object) -> nn.Module:
     return weighting
 
 
+def check_model(weighting: nn.Module, model: nn.Module) -> None:
+    """The weighting's own ``check_model(model)`` (GradNorm needs shared parameters), if it has one."""
+    own = getattr(weighting, "check_model", None)
+    if callable(own):
+        own(model)
+
+
 def total(weighting: nn.Module, losses: Mapping[str, Tensor]) -> Tensor:
     """``weighting(losses)``, checked to be the scalar total loss."""
     out = weighting(losses)

@@ -81,3 +81,15 @@ def test_every_architecture_and_weighting_trains_under_bf16(tiny, arch, weightin
     assert all(math.isfinite(record["train"][t]["loss"]) for t in tasks)
     assert all(math.isfinite(w) for w in record["weights"].values())
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_a_weighting_the_model_cannot_use_is_refused_before_the_data_is_loaded(tiny, monkeypatch):
+    import mtlkit.data
+
+    def no_loader(*args, **kwargs):
+        raise AssertionError("fit loaded the data before checking the weighting")
+
+    monkeypatch.setattr(mtlkit.data, "DeviceLoader", no_loader)
+    model = make("soft", dict(tiny.tasks))
+    with pytest.raises(UserError, match="gradnorm"):
+        fit(model, tiny, None, weighting=create("gradnorm", tiny.tasks), epochs=1, batch_size=16, **FAST)
