@@ -43,8 +43,8 @@ class RunClock:
     ``checkpoint/elapsed.json`` holds the run's cumulative seconds at the end of each epoch (rewritten
     after every epoch). ``last.pt`` may be older than the last epoch that ran (fit's checkpoint cadence),
     and a resume repeats the epochs after it; so the time carried over is the cumulative value at the
-    epoch fit resumed from, known at the first callback (epoch ``k + 1`` -> the value of epoch ``k``,
-    0 if there is none), not the time of the lost epochs.
+    epoch fit resumed from, known at the first callback (epoch ``k + 1`` -> the value of epoch ``k``, or
+    of the latest epoch before it that has one), not the time of the lost epochs.
     """
 
     def __init__(self, directory: Path | None, resume: bool, started: float, writes: bool) -> None:
@@ -54,7 +54,10 @@ class RunClock:
 
     def _carried(self, resumed_from: int) -> float:
         if self.before is None:
-            self.before = self.cumulative.get(resumed_from, 0.0)  # epochs are 1-based: 0 -> 0.0
+            # the record of the epoch resumed from; if the process died between saving last.pt and
+            # recording that epoch, the latest earlier record (epochs are 1-based: none -> 0.0)
+            earlier = [e for e in self.cumulative if e <= resumed_from]
+            self.before = self.cumulative[max(earlier)] if earlier else 0.0
         return self.before
 
     def elapsed(self, epochs_done: int) -> float:

@@ -148,7 +148,7 @@ def _run_here(
         log(f"== [{i}/{len(directories)}] {directory.name}")
         try:
             run(configs[directory.name], directory, resume=True, progress=progress)
-            drop_resume_state(directory)
+            drop_resume_state(directory)  # at once: a grid of ResNet-152 runs would hold ~1 GB each
         except Exception as err:
             write_text(directory / "error.txt", traceback.format_exc())
             failed[directory.name] = f"{type(err).__name__}: {err}"

@@ -152,3 +152,15 @@ def test_a_failed_write_leaves_neither_a_temporary_file_nor_a_change(tmp_path):
     with pytest.raises(OSError):
         _io.atomic_write(path, broken)
     assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_the_clock_carries_the_latest_record_at_or_before_the_resumed_epoch(tmp_path):
+    from mtlkit.run_clock import ELAPSED_FILE, RunClock
+    from mtlkit.train.checkpoint import LAST
+
+    (tmp_path / LAST).write_bytes(b"")  # a checkpoint to resume from
+    _io.write_json(tmp_path / ELAPSED_FILE, {"seconds_at_end_of_epoch": {"1": 10.0, "2": 20.0}})
+    clock = RunClock(tmp_path, resume=True, started=0.0, writes=False)
+    assert clock._carried(3) == 20.0  # died after saving last.pt at epoch 3, before recording it
+    clock = RunClock(tmp_path, resume=True, started=0.0, writes=False)
+    assert clock._carried(1) == 10.0
