@@ -97,6 +97,12 @@ class GradNorm(Weighting):
     def set_extra_state(self, state: dict[str, int]) -> None:
         self._steps = int(state["steps"])
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        # checkpoints written before 2026-12-02 kept the step count as a tensor buffer named "steps"
+        if prefix + "steps" in state_dict and prefix + "_extra_state" not in state_dict:
+            state_dict[prefix + "_extra_state"] = {"steps": int(state_dict.pop(prefix + "steps"))}
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def check_model(self, model: nn.Module) -> None:
         """A model without shared parameters (soft sharing, single task) has no layer to balance."""
         shared = model.shared_parameters() if hasattr(model, "shared_parameters") else []

@@ -168,3 +168,14 @@ def test_check_model_accepts_a_model_with_shared_parameters(arch):
 def test_check_model_refuses_a_module_without_shared_parameters_method():
     with pytest.raises(UserError, match="gradnorm needs parameters shared"):
         GradNorm(["a", "b"]).check_model(nn.Linear(2, 2))
+
+
+def test_a_checkpoint_with_the_older_steps_buffer_still_loads():
+    from mtlkit.weighting import GradNorm
+
+    state = GradNorm({"a": 2, "b": 2}).state_dict()
+    del state["_extra_state"]
+    state["steps"] = torch.tensor(7)  # how the step count was stored before it became extra state
+    restored = GradNorm({"a": 2, "b": 2})
+    restored.load_state_dict(state)
+    assert restored.steps == 7
