@@ -72,3 +72,27 @@ def save_torch(path: str | os.PathLike, obj: Any) -> Path:
     import torch
 
     return atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def first_missing(path: str | os.PathLike) -> Path | None:
+    """The outermost of ``path`` and its parents that does not exist yet (what ``mkdir -p`` creates), so
+    that removing it undoes the creation; None if ``path`` exists."""
+    missing = None
+    for candidate in (Path(path), *Path(path).absolute().parents):
+        if candidate.exists():
+            break
+        missing = candidate
+    return missing
+
+
+def remove_created(paths: list[Path | None]) -> None:
+    """Delete what a failed operation created (folders with their contents); ``None`` entries are skipped."""
+    import shutil
+
+    for path in paths:
+        if path is None:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

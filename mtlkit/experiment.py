@@ -11,14 +11,13 @@ import contextlib
 import json
 import os
 import platform
-import shutil
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mtlkit._io import write_json, write_text
+from mtlkit._io import first_missing, remove_created, write_json, write_text
 from mtlkit.errors import UserError
 from mtlkit.run_clock import ELAPSED_FILE, RunClock, epoch_timing
 
@@ -207,16 +206,6 @@ def prepare_output(out: str | os.PathLike | None) -> Path | None:
     return path
 
 
-def _first_missing(path: Path) -> Path | None:
-    """The outermost of ``path`` and its parents that does not exist yet (what a mkdir -p creates)."""
-    missing = None
-    for candidate in (path, *path.absolute().parents):
-        if candidate.exists():
-            break
-        missing = candidate
-    return missing
-
-
 @contextlib.contextmanager
 def output_folder(out: str | os.PathLike | None) -> Iterator[Path | None]:
     """:func:`prepare_output`, and if a :class:`UserError` escapes, remove the folders it created.
@@ -224,13 +213,12 @@ def output_folder(out: str | os.PathLike | None) -> Iterator[Path | None]:
     A user mistake found late (e.g. while training) then leaves no half-made output behind; a folder
     that existed before (a resumed run) is never touched.
     """
-    created = None if out is None else _first_missing(Path(out))
+    created = None if out is None else first_missing(out)
     path = prepare_output(out)
     try:
         yield path
     except UserError:
-        if created is not None:
-            shutil.rmtree(created, ignore_errors=True)
+        remove_created([created])
         raise
 
 

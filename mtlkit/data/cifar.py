@@ -14,13 +14,13 @@ from the labels and checked to be a function of the fine class.
 from __future__ import annotations
 
 import pickle
-import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from mtlkit._io import first_missing, remove_created
 from mtlkit.data.dataset import Pool
 from mtlkit.errors import DataNotFoundError, UserError
 
@@ -78,32 +78,17 @@ def ensure(name: str, root: Path, download: bool = False) -> Path:
     return folder
 
 
-def _new_paths(root: Path, name: str) -> list[Path]:
-    """What a download into ``root`` may create that does not exist yet: the folders of ``root``'s path,
-    the archive and the extracted folder (outermost first)."""
-    archive, _, folder = ARCHIVES[name]
-    candidates = [*reversed(root.absolute().parents), root.absolute(), root / archive, root / folder]
-    return [p for p in candidates if not p.exists()]
-
-
-def _remove(paths: list[Path]) -> None:
-    for path in reversed(paths):  # innermost first
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-
-
 def _download(name: str, root: Path) -> None:
     """Fetch and extract the official archive (md5-checked); on any failure remove what this created."""
     from torchvision.datasets.utils import download_and_extract_archive  # heavy import, only when needed
 
-    archive, md5, _ = ARCHIVES[name]
-    created = _new_paths(root, name)
+    archive, md5, folder = ARCHIVES[name]
+    top = first_missing(root)  # the folders of root's path, else the archive and folder, if new
+    created = [top] if top is not None else [p for p in (root / archive, root / folder) if not p.exists()]
     try:
         download_and_extract_archive(_URL + archive, download_root=str(root), filename=archive, md5=md5)
     except BaseException as error:  # a failed or interrupted download leaves nothing behind
-        _remove(created)
+        remove_created(created)
         if not isinstance(error, OSError | RuntimeError):
             raise
         raise UserError(  # URLError is an OSError; a bad md5 is a RuntimeError
