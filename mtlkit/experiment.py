@@ -15,11 +15,15 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mtlkit._io import first_missing, remove_created, write_json, write_text
 from mtlkit.errors import UserError
 from mtlkit.run_clock import ELAPSED_FILE, RunClock, epoch_timing
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 RESULT_FILE = "metrics.json"
 RESULT_CSV = "metrics.csv"
@@ -153,7 +157,7 @@ def build_weighting(config: RunConfig, tasks: dict[str, int]):
     return create(config.weighting, tasks, **config.weighting_kwargs)
 
 
-def check_compatible(model, weighting, device: str = "auto") -> None:
+def check_compatible(model: nn.Module, weighting: nn.Module, device: str | torch.device = "auto") -> None:
     """Refuse a weighting the model cannot train with before the first step would: gradient methods
     under DDP (:func:`mtlkit.train.distributed.check_weighting`), and whatever the weighting's own
     :meth:`~mtlkit.weighting.Weighting.check_model` refuses (GradNorm: a model without shared

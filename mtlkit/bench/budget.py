@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mtlkit.errors import UserError
+
+if TYPE_CHECKING:
+    from mtlkit.experiment import RunConfig
 
 # (official train pool, official test split, {task: classes}) of each dataset.
 _CIFAR10 = (50_000, 10_000, {"fine": 10, "coarse": 2})
@@ -70,7 +73,7 @@ class RunBudget:
         return self.runs * self.flops_per_run
 
 
-def split_sizes(config) -> tuple[int, int, int]:
+def split_sizes(config: RunConfig) -> tuple[int, int, int]:
     """Images trained per epoch, validation and test images of a run, as fit and load_splits use them."""
     pool, test, _ = dataset_facts(config.dataset)
     val = round(pool * config.val_fraction)
@@ -82,7 +85,7 @@ def split_sizes(config) -> tuple[int, int, int]:
     return train, val, test
 
 
-def forward_flops(config, tasks: dict[str, int]) -> int:
+def forward_flops(config: RunConfig, tasks: dict[str, int]) -> int:
     import torch
 
     from mtlkit.backbones import count_flops

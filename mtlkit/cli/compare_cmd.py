@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mtlkit.cli.options import (
     add_data_options,
@@ -18,6 +18,9 @@ from mtlkit.cli.options import (
     run_config,
     task_list,
 )
+
+if TYPE_CHECKING:
+    from mtlkit.experiment import RunConfig
 
 COLUMNS = ("run", "fine", "coarse", "coarse_from_fine", "parameters", "best_epoch", "s_per_epoch")
 
@@ -79,7 +82,7 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def train_one(name: str, config, out: Path, args: argparse.Namespace) -> dict[str, Any]:
+def train_one(name: str, config: RunConfig, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     from mtlkit.experiment import run
 
     print(f"== {name}: {config.arch} on {', '.join(config.tasks)}")

@@ -112,7 +112,9 @@ def add_model_options(parser: argparse.ArgumentParser, *, default_backbone: str 
 
 
 def add_weighting_options(
-    parser, *, help_text: str = "equal, static, uncertainty, dwa, gradnorm or pcgrad"
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    *,
+    help_text: str = "equal, static, uncertainty, dwa, gradnorm or pcgrad",
 ) -> None:
     """``--weighting NAME`` and repeatable ``--weighting-arg KEY=VALUE`` on ``parser`` (or a group)."""
     parser.add_argument("--weighting", default="equal", help=f"{help_text} (default: %(default)s)")
