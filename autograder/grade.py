@@ -67,6 +67,7 @@ def grade(assignment: str, submissions: Path, options: Options) -> list[report.R
         raise UserError(f"the per-cell timeout must be a positive number of seconds, got {options.timeout}")
     if not submissions.exists():
         raise UserError(f"{submissions} does not exist: give a folder of notebooks or an LMS .zip")
+    check_apart(submissions, options.out)
     work = Path(tempfile.mkdtemp(prefix="mtlkit-grade-"))  # 0700: templates, staging, course trees
     boxes = Path(
         tempfile.mkdtemp(prefix="mtlkit-sandbox-")
@@ -80,6 +81,20 @@ def grade(assignment: str, submissions: Path, options: Options) -> list[report.R
         else:
             shutil.rmtree(work, ignore_errors=True)
             shutil.rmtree(boxes, ignore_errors=True)
+
+
+def check_apart(submissions: Path, out: Path) -> None:
+    """Refuse submissions inside (or around) the output folders: storing a student's results replaces
+    ``OUT/submitted/<id>/...`` and deletes it for an error row, which would destroy the originals."""
+    source = submissions.resolve()
+    for kind in outputs.KINDS:
+        folder = (out / kind).resolve()
+        if source.is_relative_to(folder) or folder.is_relative_to(source):
+            raise UserError(
+                f"the submissions {submissions} overlap the grader's output folder {out / kind}, which it "
+                "rewrites (an error row deletes the student's file there): copy the submissions elsewhere "
+                "or pass another --out (e.g. --out autograder/batch1)"
+            )
 
 
 def _grade_batch(

@@ -108,3 +108,31 @@ def test_store_writes_what_it_is_given_and_removes_the_rest(tmp_path):
     assert not outputs.path(tmp_path, "feedback", "ann", A).exists()
     outputs.store(tmp_path, "", A, {})  # nobody's file: nothing to do
     assert sorted(p.name for p in (tmp_path / "submitted").iterdir()) == ["ann"]
+
+
+def _broken_uploads(folder: Path) -> dict[Path, bytes]:
+    """nbgrader's layout ``<id>/<A>/<A>.ipynb`` with unreadable notebooks (each gets an error row)."""
+    files = {}
+    for sid in ("ann", "bob"):
+        path = folder / sid / A / f"{A}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b'{"cells": [')
+        files[path] = path.read_bytes()
+    return files
+
+
+@pytest.mark.parametrize("where", ["submitted", "submitted/ann", "out", "link"])
+def test_submissions_that_overlap_the_output_folders_are_refused_untouched(tmp_path, where, capsys):
+    from autograder.__main__ import main
+
+    out = tmp_path / "out"
+    originals = _broken_uploads(out / "submitted")
+    submissions = {"submitted": out / "submitted", "submitted/ann": out / "submitted" / "ann", "out": out}
+    if where == "link":  # the same folder by another name
+        (tmp_path / "link").symlink_to(out / "submitted")
+    source = submissions.get(where, tmp_path / "link")
+    assert main(["grade", A, str(source), "--out", str(out), "--sandbox", "none"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and "overlap the grader's output folder" in lines[0] and "--out" in lines[0], lines
+    assert {path: path.read_bytes() for path in originals} == originals  # no original deleted
+    assert not (out / "grades.csv").exists()
