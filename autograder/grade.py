@@ -17,6 +17,7 @@ The parent process (this one) never runs student code. It:
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable
@@ -233,13 +234,19 @@ def _row(
         reason = f"grading took longer than {item['limit']} s and was stopped"
         return _error(assignment, sub, max_score, "; ".join([reason, *notes])), {}
     log = "\n".join(outcome.get("log", []))
+    last = ([line for line in log.splitlines() if line.strip()][-1:] or ["no details"])[0][-200:]
+    if outcome.get("dead"):
+        reason = f"the grading process stopped while grading it ({_how(outcome.get('returncode'))}): {last}"
+        return _error(assignment, sub, max_score, "; ".join([reason, *notes])), {}
+    if outcome.get("failed"):
+        reason = f"the grader failed on this notebook: {outcome['failed']}"
+        return _error(assignment, sub, max_score, "; ".join([reason, *notes])), {}
     if not outcome.get("graded"):
         if "DeadKernelError" in log or "Kernel died" in log:
             reason = "the kernel died while running the notebook (the code exits or crashes Python): every test counts 0"
             reason = "; ".join([reason, *notes])
             return report.Row(sub.student_id, assignment, 0.0, max_score, "graded", reason, sub.origin), {}
-        last = [line for line in log.splitlines() if line.strip()][-1:] or ["no details"]
-        reason = f"nbgrader could not run the notebook: {last[0][-200:]}"
+        reason = f"nbgrader could not run the notebook: {last}"
         return _error(assignment, sub, max_score, "; ".join([reason, *notes])), {}
     if not outcome["consistent"]:
         reason = "the grading database was modified while the notebook ran (score mismatch); inspect by hand"
@@ -259,6 +266,14 @@ def _row(
         sub.student_id, assignment, score, max_score, "graded", "; ".join(reasons + notes), sub.origin
     )
     return row, files
+
+
+def _how(returncode: int | None) -> str:
+    """How a child process ended, in words (a SIGKILL is most often the kernel's out-of-memory killer)."""
+    if returncode is None or returncode >= 0:
+        return f"exit status {returncode}"
+    name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else str(-returncode)
+    return f"killed by {name}" + (", e.g. out of memory" if -returncode == signal.SIGKILL else "")
 
 
 _IGNORED = "ignored {} result line(s) that the grader did not send, written while this notebook ran"

@@ -126,8 +126,11 @@ def _grade_all(control, results) -> None:
     for n, item in enumerate(manifest["items"]):
         if n and not _wait_for_ack(control, key, manifest["items"][n - 1]["index"]):
             return  # the grader is gone
-        outcome = {"index": item["index"], **_grade_item(manifest, gradebook, item)}
-        results.write(channel.result_line(key, outcome))
+        try:
+            outcome = _grade_item(manifest, gradebook, item)
+        except Exception as err:  # this student's error row; the others are still graded
+            outcome = {"ok": False, "graded": False, "failed": f"{type(err).__name__}: {err}"[:300]}
+        results.write(channel.result_line(key, {**outcome, "index": item["index"]}))
         results.flush()
 
 

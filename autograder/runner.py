@@ -73,7 +73,8 @@ def run_batch(
 def _one_child(
     work: Path, manifest: str, items: list[dict[str, Any]], attempt: int, key: str
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    log = open(work / f"job-{attempt}.log", "w")  # noqa: SIM115 (closed below, after the child exits)
+    log_path = work / f"job-{attempt}.log"
+    log = open(log_path, "w")  # noqa: SIM115 (closed below, after the child exits)
     course = work / "job"
     for sub in ("home", "jupyter", "jupyter_config", "runtime"):
         (course / sub).mkdir(parents=True, exist_ok=True)
@@ -88,23 +89,26 @@ def _one_child(
         errors="replace",  # a stray byte garbles one line, not the stream
         start_new_session=True,
     )
-    proc.stdin.write(manifest + "\n")
-    proc.stdin.flush()
+    with contextlib.suppress(BrokenPipeError, OSError):  # a child that died at once: its EOF tells below
+        proc.stdin.write(manifest + "\n")
+        proc.stdin.flush()
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
     current: dict[str, Any] | None = None
     try:
         for current in list(items):
-            outcome = _await(lines, key, current, work / f"job-{attempt}.log")
-            if outcome.get("timeout"):
-                _kill(proc)
-                _sandbox(current).kill_processes()
+            outcome = _await(lines, key, current)
+            stopped = bool(outcome.get("timeout") or outcome.get("dead"))
+            if stopped:  # the child is stuck or gone: end it (and this student's kernel) before going on
+                _stop(proc, current, grace=10 if outcome.get("dead") else 0)
+                if outcome.get("dead"):  # the log is complete now that the child has exited
+                    outcome.update(log=[_tail(log_path)], returncode=proc.returncode)
             yield current, outcome
-            if proc.poll() is not None or outcome.get("timeout"):
-                return  # the child is gone: a fresh one grades the rest
-            current = None
+            if stopped:
+                return  # a fresh child grades the rest
+            index, current = current["index"], None
             with contextlib.suppress(BrokenPipeError, OSError):
-                proc.stdin.write(channel.ack_line(key, outcome["index"]))
+                proc.stdin.write(channel.ack_line(key, index))
                 proc.stdin.flush()
     finally:
         _kill(proc)
@@ -113,7 +117,7 @@ def _one_child(
         log.close()
 
 
-def _await(lines: queue.Queue, key: str, item: dict[str, Any], log: Path) -> dict[str, Any]:
+def _await(lines: queue.Queue, key: str, item: dict[str, Any]) -> dict[str, Any]:
     """The authentic outcome of ``item``; a timeout or a dead child give a failed outcome instead."""
     deadline = time.monotonic() + item["limit"]
     ignored = 0
@@ -122,12 +126,20 @@ def _await(lines: queue.Queue, key: str, item: dict[str, Any], log: Path) -> dic
             line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             return {"ok": False, "timeout": True, "log": [], "ignored": ignored}
-        if line is None:  # the child died without reporting this student
-            return {"ok": False, "log": [_tail(log)], "ignored": ignored}
+        if line is None:  # the child closed its result pipe without reporting this student
+            return {"ok": False, "dead": True, "log": [], "ignored": ignored}
         outcome = channel.read_result(key, line, item["index"])
         if outcome is not None:
             return {**outcome, "ignored": ignored}
         ignored += bool(line.strip())  # a forged or garbled line: it counts for nobody
+
+
+def _stop(proc: subprocess.Popen, item: dict[str, Any], grace: float) -> None:
+    """End the child (after ``grace`` seconds to exit by itself) and what the student's kernel left."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+    _kill(proc)
+    _sandbox(item).kill_processes()
 
 
 def _sandbox(item: dict[str, Any]) -> Sandbox:
