@@ -241,6 +241,9 @@ def _row(
     if outcome.get("failed"):
         reason = f"the grader failed on this notebook: {outcome['failed']}"
         return _error(assignment, sub, max_score, "; ".join([reason, *notes])), {}
+    if "kernel_start" in outcome:  # before any cell ran: not the student's doing
+        reason = "the kernel could not start: " + (outcome["kernel_start"] or "it printed nothing")
+        return _error(assignment, sub, max_score, "; ".join([reason, *notes])), {}
     if not outcome.get("graded"):
         if "DeadKernelError" in log or "Kernel died" in log:
             reason = "the kernel died while running the notebook (the code exits or crashes Python): every test counts 0"

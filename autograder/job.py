@@ -99,11 +99,28 @@ def _grade_item(manifest: dict, gradebook: bytes, item: dict) -> dict:
         box.kill_processes()  # before reading the results: nothing of the student's runs any more
     try:
         found = tree.result(course, assignment, student)
-        return {"ok": ok, "log": capture.lines[-20:], "seconds": seconds, **found}
+        outcome = {"ok": ok, "log": capture.lines[-20:], "seconds": seconds, **found}
+        if not found["graded"] and any(m in line for line in capture.lines for m in _NO_START):
+            outcome["kernel_start"] = _last_line(box.path / "kernel.log")  # no student code ran yet
+        return outcome
     finally:
         _keep_kernel_output(box.path, course.with_name(f"{course.name}-kernel.log"))
         shutil.rmtree(course, ignore_errors=True)
         shutil.rmtree(box.path, ignore_errors=True)
+
+
+# jupyter_client's errors for a kernel that never answered its first request: no cell had run
+_NO_START = ("Kernel died before replying to kernel_info", "Kernel didn't respond in")
+
+
+def _last_line(log: Path, chars: int = 4000) -> str:
+    """The last non-empty line of a kernel's output file (why it could not start)."""
+    if not log.is_file() or log.is_symlink():
+        return ""
+    with open(log, "rb") as f:
+        f.seek(max(0, log.stat().st_size - chars))
+        lines = [line for line in f.read().decode(errors="replace").splitlines() if line.strip()]
+    return lines[-1].strip()[-200:] if lines else ""
 
 
 def _keep_kernel_output(box: Path, dest: Path, chars: int = 4000) -> None:

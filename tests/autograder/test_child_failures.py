@@ -86,3 +86,29 @@ def test_a_child_that_exits_before_reading_its_manifest_gives_error_rows(tmp_pat
     for sid in ("ann", "bob"):
         assert rows[sid]["status"] == "error" and "exit status 4" in rows[sid]["reason"], rows[sid]
     assert os.path.getsize(tmp_path / "out" / "grades.csv") > 0
+
+
+_BROKEN_LAUNCHER = """import sys
+sys.path.insert(0, {root!r})
+from autograder import kernel_launcher
+kernel_launcher._private_stdio(sys.argv[1])  # what the real launcher does first
+print("starting the kernel", flush=True)
+sys.exit("ModuleNotFoundError: No module named 'ipykernel_launcher'")
+"""
+
+
+@pytest.mark.slow
+def test_a_kernel_that_cannot_start_is_an_error_not_a_zero(tmp_path, monkeypatch):
+    launcher = tmp_path / "broken_launcher.py"
+    launcher.write_text(_BROKEN_LAUNCHER.format(root=str(ROOT)))
+    script = tmp_path / "fake_job.py"
+    script.write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom autograder import job, sandbox\n"
+        f"sandbox.LAUNCHER = {str(launcher)!r}\nsys.exit(job.main(sys.argv[1:]))\n"
+    )
+    monkeypatch.setattr(runner, "JOB", script)
+    rows = _grade(tmp_path, ["ann"])
+    assert rows["ann"]["status"] == "error" and rows["ann"]["score"] == "", rows["ann"]
+    assert rows["ann"]["reason"] == (
+        "the kernel could not start: ModuleNotFoundError: No module named 'ipykernel_launcher'"
+    )
