@@ -29,7 +29,7 @@ import nbformat
 
 from mtlkit.errors import UserError, unknown_name
 
-from . import SOLUTIONS, assignments, drift, outputs, repair, report, runner, sandbox, settings
+from . import SOLUTIONS, assignments, drift, namespace, outputs, repair, report, runner, sandbox, settings
 from .submissions import Submission, collect
 
 
@@ -110,7 +110,11 @@ def _grade_batch(
     mode, note = sandbox.choose_mode(options.sandbox, work / "probe")
     options.log(f"{assignment}: {len(found)} submission(s), sandbox={mode}" + (f" ({note})" if note else ""))
     uids = sandbox.free_uids(len(found)) if mode == "user" else [-1] * len(found)
-    isolation = {"namespace": mode == "namespace", "hide": _hidden(work, submissions, options.out)}
+    isolation = {
+        "namespace": mode == "namespace",
+        "pid": mode == "namespace" and not namespace.problem(pid=True),
+        "hide": _hidden(work, submissions, options.out),
+    }
     batch, items = _Batch(), []
     for index, (sub, uid) in enumerate(zip(found, uids, strict=True)):
         prepared = _prepare(assignment, sub, template, options, uid)

@@ -8,7 +8,7 @@ Usage::
 ``generate`` runs generate_assignment on each ``COURSE/source/ASSIGNMENT``. ``grade`` first moves its
 stdin and stdout to private file descriptors that no kernel inherits (autograder.channel), then reads
 the manifest (one JSON line: ``{"assignment", "timeout", "key", "gradebook": base64, "items": [{"index",
-"course", "student", "sandbox", "uid", "namespace", "hide", "notebook"}]}``) and, one student at a time:
+"course", "student", "sandbox", "uid", "namespace", "hide", "pid", "notebook"}]}``) and, one student at a time:
 builds the course tree (autograder.tree), runs autograde and generate_feedback, kills what the student's
 kernel left running, sends one authenticated line with the score and the output files, deletes the
 tree, and waits for the grader's acknowledgement (it has stored the files) before the next student's
@@ -77,7 +77,9 @@ def _grade_item(manifest: dict, gradebook: bytes, item: dict) -> dict:
     from autograder.sandbox import Sandbox, job_env
 
     course = Path(item["course"])
-    box = Sandbox(Path(item["sandbox"]), item["uid"], item["uid"], item["namespace"], tuple(item["hide"]))
+    box = Sandbox(
+        Path(item["sandbox"]), item["uid"], item["uid"], item["namespace"], tuple(item["hide"]), item["pid"]
+    )
     assignment, student = manifest["assignment"], item["student"]
     tree.prepare(course, box, assignment, student, item["notebook"], gradebook)
     os.environ.clear()

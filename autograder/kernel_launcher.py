@@ -2,7 +2,7 @@
 
 Usage (the kernelspec's argv)::
 
-    python kernel_launcher.py SANDBOX UID GID plain|namespace [HIDDEN_FOLDER ...] -f CONNECTION_FILE [ipykernel args]
+    python kernel_launcher.py SANDBOX UID GID plain|namespace|namespace+pid [HIDDEN_FOLDER ...] -f CONNECTION_FILE [ipykernel args]
 
 The grading process (nbgrader) keeps its own files; the kernel, which runs the student's code:
 
@@ -10,7 +10,8 @@ The grading process (nbgrader) keeps its own files; the kernel, which runs the s
 - with ``UID`` >= 0 (the grader runs as root), drops to that unprivileged user, which owns nothing but
   the sandbox: it cannot write the gradebook, grades.csv, the masters or another student's files;
 - with ``namespace``, runs in its own mount namespace where everything but the sandbox's scratch folders
-  is read-only and each HIDDEN_FOLDER looks empty, without capabilities (autograder.namespace);
+  is read-only and each HIDDEN_FOLDER looks empty, without capabilities (autograder.namespace); with
+  ``namespace+pid`` also in its own PID namespace, where it sees no process outside;
 - has its fds 0-2 on files of the sandbox (stdin ``/dev/null``, stdout and stderr ``SANDBOX/kernel.log``)
   and no other inherited fd: nothing it writes reaches the grading child's result pipe (autograder.channel);
   jupyter passes the kernel its ports in the connection file, not in fds;
@@ -66,6 +67,28 @@ def _private_stdio(sandbox: str) -> None:
     os.close(log)
 
 
+def _limit_processes(extra: int = 256) -> None:
+    """No fork bomb: at most ``extra`` more tasks (processes and threads) for this uid than it runs now.
+
+    RLIMIT_NPROC counts all tasks of the real uid (the grader's too, when the kernel runs as the grader's
+    user) and Linux never applies it to root: kernels that run as root rely on their PID namespace, whose
+    processes all die with the kernel (autograder.namespace).
+    """
+    uid = os.getuid()
+    if uid == 0:
+        return
+    running = 0
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and proc.stat().st_uid == uid:
+                running += len(os.listdir(proc / "task"))
+        except OSError:  # gone meanwhile
+            continue
+    hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+    limit = running + extra if hard == resource.RLIM_INFINITY else min(hard, running + extra)
+    resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+
+
 def main(argv: list[str]) -> None:
     sandbox, uid, gid, mode = argv[0], int(argv[1]), int(argv[2]), argv[3]
     _private_stdio(sandbox)
@@ -84,16 +107,16 @@ def main(argv: list[str]) -> None:
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
-        resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))  # no fork bombs (counted per user)
+    _limit_processes()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 30, 1 << 30))  # no file over 1 GiB
     os.umask(0o077)
     kernel = [sys.executable, "-m", "ipykernel_launcher", *rest]
-    if mode == "namespace":
+    if mode.startswith("namespace"):
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
         from autograder.namespace import command
 
-        kernel = command(Path(sandbox), kernel, hide)
+        kernel = command(Path(sandbox), kernel, hide, pid=mode == "namespace+pid")
     limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     os.closerange(3, limit if limit > 0 else 1 << 16)  # nothing inherited beyond 0-2
     os.execvpe(kernel[0], kernel, _sandbox_env(sandbox))

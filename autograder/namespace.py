@@ -2,8 +2,11 @@
 
 The kernel launcher replaces itself (same pid) by::
 
-    unshare --mount --propagation private -- sh -c SCRIPT
+    unshare --mount --propagation private --pid --fork --mount-proc --kill-child -- sh -c SCRIPT
 
+(without ``--pid ...`` where PID namespaces are not permitted). In its own **PID namespace** the kernel is
+process 1 and sees, in a fresh ``/proc``, only its own processes: it cannot signal the grader or the
+grading child (``kill`` finds no such process), and when it dies every process it started dies with it.
 SCRIPT, run as root in the new mount namespace (its mounts are private copies: nothing leaks out), makes
 every mount read-only (``mount -o remount,bind,ro``), bind-mounts the sandbox's ``home``, ``tmp``,
 ``runtime`` and ``work`` folders back read-write, gives the kernel a private ``/dev/shm`` and a ``/dev``
@@ -61,16 +64,20 @@ def hideable(hide: tuple[str, ...], box: Path) -> list[str]:
     ]
 
 
-def command(box: Path, argv: list[str], hide: tuple[str, ...] = ()) -> list[str]:
+def command(box: Path, argv: list[str], hide: tuple[str, ...] = (), pid: bool = False) -> list[str]:
     """The argv that runs ``argv`` in ``box/work``, in a fresh mount namespace, without capabilities.
 
-    Folders in ``hide`` (the masters, the grading folders) are covered by an empty read-only tmpfs.
+    Folders in ``hide`` (the masters, the grading folders) are covered by an empty read-only tmpfs. With
+    ``pid``, also in a fresh PID namespace with its own ``/proc``; ``unshare`` stays outside as its
+    parent and kills it (and so the whole namespace) when it is killed itself.
     """
     tools = {name: shutil.which(name) or name for name in TOOLS}
     mount = shlex.quote(tools["mount"])
     q = shlex.quote
     lines = ["set -e", f"{q(tools['readlink'])} /proc/self/ns/mnt > {q(str(box / NS_FILE))}"]  # before ro
     points = mount_points(Path("/proc/self/mountinfo").read_text())
+    if pid:  # the fresh /proc hides the mounts below the old one
+        points = [p for p in points if not p.startswith("/proc/")]
     lines += [f"{mount} -o remount,bind,ro {q(p)}" for p in points if Path(p).exists()]
     for path in hideable(hide, box):
         lines.append(f"{mount} -t tmpfs -o ro,nosuid,nodev,size=4k tmpfs {q(path)}")
@@ -86,8 +93,10 @@ def command(box: Path, argv: list[str], hide: tuple[str, ...] = ()) -> list[str]
     lines.append(f"cd {q(str(box / 'work'))}")  # the old cwd is on the read-only mount
     drop = [tools["setpriv"], "--bounding-set", "-all", "--inh-caps", "-all", "--no-new-privs", "--"]
     lines.append("exec " + shlex.join([*drop, *argv]))
-    unshare = [tools["unshare"], "--mount", "--propagation", "private", "--"]
-    return [*unshare, tools["sh"], "-c", "\n".join(lines)]
+    unshare = [tools["unshare"], "--mount", "--propagation", "private"]
+    if pid:
+        unshare += ["--pid", "--fork", "--mount-proc", "--kill-child"]
+    return [*unshare, "--", tools["sh"], "-c", "\n".join(lines)]
 
 
 def kill_all(box: Path, rounds: int = 100) -> None:
@@ -126,7 +135,7 @@ def _alive(proc: Path) -> bool:
 
 # Run inside the namespace by the probe: the sandbox's work folder is writable, nothing else, no capability.
 _CHECK = """
-import errno, pathlib, sys
+import errno, os, pathlib, sys
 outside, inside = pathlib.Path(sys.argv[1]), pathlib.Path("probe.txt")
 inside.write_text("ok")
 try:
@@ -138,11 +147,14 @@ except OSError as err:
 caps = [line for line in open("/proc/self/status") if line.startswith("CapEff")][0].split()[1]
 if int(caps, 16):
     sys.exit("capabilities were not dropped: CapEff " + caps)
+if len(sys.argv) > 2 and (pathlib.Path("/proc", sys.argv[2]).exists() or os.getpid() != 1):
+    sys.exit("the PID namespace did not hide the processes outside")
 """
 
 
-def probe(scratch: Path) -> str:
-    """Run the real namespace command on a throwaway sandbox in ``scratch``: '' if it works, else why not."""
+def probe(scratch: Path, pid: bool = False) -> str:
+    """Run the real namespace command (with a PID namespace: ``pid``) on a throwaway sandbox in ``scratch``:
+    '' if it works, else why not."""
     missing = [name for name in TOOLS if shutil.which(name) is None]
     if missing:
         return f"{', '.join(missing)} not found (util-linux)"
@@ -150,7 +162,8 @@ def probe(scratch: Path) -> str:
     for sub in SCRATCH:
         (box / sub).mkdir(parents=True, exist_ok=True)
     outside.write_text("intact")
-    argv = command(box, [sys.executable, "-c", _CHECK, str(outside)])
+    check = [sys.executable, "-c", _CHECK, str(outside), *([str(os.getpid())] if pid else [])]
+    argv = command(box, check, pid=pid)
     try:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as err:
@@ -161,10 +174,11 @@ def probe(scratch: Path) -> str:
 
 
 @functools.cache
-def problem() -> str:
-    """Why the namespace sandbox cannot run here ('' when it can); probed once per process."""
+def problem(pid: bool = False) -> str:
+    """Why the namespace sandbox (with a PID namespace: ``pid``) cannot run here ('' when it can); probed
+    once per process."""
     scratch = Path(tempfile.mkdtemp(prefix="mtlkit-nsprobe-"))
     try:
-        return probe(scratch)
+        return probe(scratch, pid)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

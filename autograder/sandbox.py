@@ -40,13 +40,15 @@ UID_BASE = 61000
 @dataclass
 class Sandbox:
     """A student's sandbox folder (kernel cwd and HOME), the uid/gid its kernel runs as (-1: ours), and in
-    ``namespace`` mode the folders its kernel must not see (``hide``)."""
+    ``namespace`` mode the folders its kernel must not see (``hide``) and whether it gets its own PID
+    namespace (``pid``)."""
 
     path: Path
     uid: int = -1
     gid: int = -1
     namespace: bool = False
     hide: tuple[str, ...] = ()
+    pid: bool = False
 
     def create(self) -> None:
         for sub in ("home", "tmp", "runtime", "work"):
@@ -95,18 +97,25 @@ def choose_mode(requested: str, probe_dir: Path) -> tuple[str, str]:
     if requested == "namespace":
         if namespace.problem():
             raise UserError(f"--sandbox namespace cannot run here: {namespace.problem()}")
-        return "namespace", ""
+        return "namespace", _pid_note()
     user_problem = _user_problem(probe_dir)
     if not user_problem:
         return "user", ""
     if requested == "user":
         raise UserError(f"--sandbox user cannot run here: {user_problem}")
     if not namespace.problem():
-        return "namespace", f"{user_problem}; kernels run as root in a read-only mount namespace"
+        note = f"{user_problem}; kernels run as root in a read-only mount namespace"
+        return "namespace", "; ".join(filter(None, [note, _pid_note()]))
     return (
         "none",
         f"{user_problem}; no mount namespace ({namespace.problem()}): see the threat model in README",
     )
+
+
+def _pid_note() -> str:
+    """'' when namespace-mode kernels get their own PID namespace, else why not and what that means."""
+    why = namespace.problem(pid=True)
+    return f"no PID namespace ({why}): kernels can see and signal the grader's processes" if why else ""
 
 
 def _user_problem(probe_dir: Path) -> str:
@@ -139,7 +148,7 @@ def write_kernelspec(jupyter_dir: Path, sandbox: Sandbox) -> None:
     """A ``python3`` kernelspec that starts the current interpreter through the sandbox launcher."""
     spec_dir = jupyter_dir / "kernels" / "python3"
     spec_dir.mkdir(parents=True, exist_ok=True)
-    mode = "namespace" if sandbox.namespace else "plain"
+    mode = ("namespace+pid" if sandbox.pid else "namespace") if sandbox.namespace else "plain"
     argv = [sys.executable, str(LAUNCHER), str(sandbox.path), str(sandbox.uid), str(sandbox.gid), mode]
     argv += list(sandbox.hide) if sandbox.namespace else []
     spec = {

@@ -171,3 +171,44 @@ def test_kill_all_never_targets_the_graders_own_namespace(tmp_path):
     (box / namespace.NS_FILE).write_text(os.readlink("/proc/self/ns/mnt"))
     namespace.kill_all(box)  # would kill this very test process otherwise
     assert os.getpid() > 0
+
+
+_PID_VIEW = r"""
+import json, os, subprocess, sys
+outer = int(sys.argv[1])
+try:
+    os.kill(outer, 0)
+    signal_outer = "done"
+except OSError as err:
+    signal_outer = type(err).__name__
+subprocess.Popen(["setsid", "sleep", "60"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "outer_visible": os.path.exists(f"/proc/{outer}"),
+                  "signal_outer": signal_outer, "procs": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())}))
+"""
+
+
+def _in_namespace(target: str) -> list[int]:
+    return [
+        int(p.name)
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and namespace._namespace_of(p) == target
+    ]
+
+
+def test_pid_namespace_hides_the_processes_outside_and_ends_with_its_first_process(tmp_path):
+    _needs_namespace()
+    if namespace.problem(pid=True):
+        pytest.skip(f"PID namespaces are not permitted here: {namespace.problem(pid=True)}")
+    box = tmp_path / "box"
+    for sub in namespace.SCRATCH:
+        (box / sub).mkdir(parents=True)
+    argv = namespace.command(box, [sys.executable, "-c", _PID_VIEW, str(os.getpid())], pid=True)
+    seen = json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+    assert seen["pid"] == 1 and seen["ppid"] == 0 and not seen["outer_visible"], seen
+    assert seen["signal_outer"] == "ProcessLookupError" and len(seen["procs"]) <= 3, seen  # itself, sleep
+    target = (box / namespace.NS_FILE).read_text().strip()
+    leftovers = _in_namespace(target)
+    with contextlib.suppress(ProcessLookupError):
+        for pid in leftovers:
+            os.kill(pid, 9)
+    assert leftovers == []  # the detached sleep died with the kernel (process 1), no kill_all needed
