@@ -73,7 +73,7 @@ def _grade_item(manifest: dict, gradebook: bytes, item: dict) -> dict:
 
     from nbgrader.converters import Autograde, GenerateFeedback
 
-    from autograder import tree
+    from autograder import reaper, tree
     from autograder.sandbox import Sandbox, job_env
 
     course = Path(item["course"])
@@ -99,6 +99,7 @@ def _grade_item(manifest: dict, gradebook: bytes, item: dict) -> dict:
     finally:
         logging.getLogger().removeHandler(capture)
         box.kill_processes()  # before reading the results: nothing of the student's runs any more
+        reaper.kill_descendants()  # what it detached, in every mode (adopted: see reaper.py)
     try:
         found = tree.result(course, assignment, student)
         outcome = {"ok": ok, "log": capture.lines[-20:], "seconds": seconds, **found}
@@ -171,9 +172,10 @@ def main(argv: list[str]) -> int:
             print(f"nbgrader failed: {type(err).__name__}: {err}", file=sys.stderr)
             return 1
         return 0
-    from autograder import channel
+    from autograder import channel, reaper
 
-    control_fd, result_fd = channel.make_private()  # before any kernel starts
+    reaper.become_subreaper()  # before any kernel starts: what a kernel detaches stays our descendant
+    control_fd, result_fd = channel.make_private()
     with open(control_fd, encoding="utf-8") as control, open(result_fd, "wb") as results:
         _grade_all(control, results)
     return 0

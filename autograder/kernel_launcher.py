@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -34,6 +35,7 @@ KEEP_ENV = (
     "MKL_NUM_THREADS",
     "NBGRADER_EXECUTION",
     "PYTHONPATH",
+    "JPY_PARENT_PID",  # ipykernel exits when this process (the grading child) is gone: no orphan kernel
 )
 
 
@@ -89,6 +91,20 @@ def _limit_processes(extra: int = 256) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
 
 
+def _die_with_parent() -> None:
+    """SIGKILL this process (``unshare``, which then kills its PID namespace) when the grading child dies.
+
+    In its own PID namespace ipykernel cannot watch JPY_PARENT_PID (its parent pid reads 0). The signal
+    is armed after the uid change, which would clear it; the parent's main thread launched us.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.environ.get("JPY_PARENT_PID", str(os.getppid())) != str(os.getppid()):
+        os._exit(1)  # the grading child died before the signal was armed
+
+
 def main(argv: list[str]) -> None:
     sandbox, uid, gid, mode = argv[0], int(argv[1]), int(argv[2]), argv[3]
     _private_stdio(sandbox)
@@ -117,6 +133,8 @@ def main(argv: list[str]) -> None:
         from autograder.namespace import command
 
         kernel = command(Path(sandbox), kernel, hide, pid=mode == "namespace+pid")
+    if mode == "namespace+pid":
+        _die_with_parent()
     limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     os.closerange(3, limit if limit > 0 else 1 << 16)  # nothing inherited beyond 0-2
     os.execvpe(kernel[0], kernel, _sandbox_env(sandbox))
