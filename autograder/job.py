@@ -82,8 +82,9 @@ def _grade_item(manifest: dict, gradebook: bytes, item: dict) -> dict:
     )
     assignment, student = manifest["assignment"], item["student"]
     tree.prepare(course, box, assignment, student, item["notebook"], gradebook)
+    env = job_env(course)  # this student's kernelspec, HOME and runtime folder, and the kept variables
     os.environ.clear()
-    os.environ.update(job_env(course))  # this student's kernelspec, HOME and runtime folder
+    os.environ.update(env)
     capture = _Capture()
     logging.getLogger().addHandler(capture)
     ok, seconds = True, {}
