@@ -14,13 +14,16 @@ Naming rules (documented in autograder/README.md), in this order:
   name, with or without those, belongs to nobody and gets an error row;
 - a single top-level folder (``submissions/`` in a zip) is opened, so one student's folder alone is not
   recognised as a student: give at least two, or name the files ``<student_id>_<assignment>.ipynb``.
+- a zip entry that cannot be extracted safely is an error row of its own (extract_zip).
 """
 
 from __future__ import annotations
 
 import re
 import shutil
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,20 +131,54 @@ def _unwrap(folder: Path) -> Path:
         folder = entries[0]
 
 
-def extract_zip(archive: Path, dest: Path) -> Path:
-    """Extract an LMS zip into ``dest``, refusing absolute paths, ``..`` and oversized archives."""
+def extract_zip(archive: Path, dest: Path) -> tuple[Path, list[Submission]]:
+    """Extract an LMS zip into ``dest`` entry by entry; refuse an oversized archive.
+
+    An entry that cannot be extracted (an absolute or ``..`` path, a symbolic link, a name too long for
+    the file system, a clash with another entry, corrupt or encrypted data) is not extracted and comes
+    back as an error Submission that belongs to nobody: one bad entry never makes the zip unreadable.
+    """
+    failed = []
     with zipfile.ZipFile(archive) as zf:
-        if sum(info.file_size for info in zf.infolist()) > MAX_ZIP_BYTES:
+        infos = zf.infolist()
+        if sum(info.file_size for info in infos) > MAX_ZIP_BYTES:
             raise ValueError(f"{archive.name}: more than {MAX_ZIP_BYTES >> 20} MiB uncompressed")
-        for info in zf.infolist():
-            parts = [p for p in Path(info.filename).parts if p not in ("", ".", "/")]
-            if info.is_dir() or not parts or ".." in parts or Path(info.filename).is_absolute():
+        for info in infos:
+            parts = [p for p in info.filename.split("/") if p not in ("", ".")]
+            if info.is_dir() or not parts or any(p != ".." and _is_ignored(Path(p)) for p in parts):
                 continue
-            target = dest.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(target, "wb") as out:
-                shutil.copyfileobj(src, out)
-    return dest
+            problem = _extract(zf, info, parts, dest)
+            if problem:
+                name = info.filename
+                origin = name if len(name) <= 200 else f"{name[:100]}...{name[-97:]}"
+                failed.append(Submission(origin, error=f"not extracted from {archive.name}: {problem}"))
+    return dest, failed
+
+
+def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parts: list[str], dest: Path) -> str:
+    """Extract one entry to ``dest/<parts>``; '' when done, else why not (nothing is left behind)."""
+    if info.filename.startswith("/") or ".." in parts:
+        return "its path leads outside the zip's folder"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "a symbolic link, not a notebook"
+    if any(len(part.encode()) > 255 for part in parts):
+        return "a file or folder name longer than 255 bytes"
+    target = dest.joinpath(*parts)
+    if target.exists():
+        return "another entry of the zip has the same path"
+    written = False
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with zf.open(info) as src, open(target, "xb") as out:
+            written = True
+            shutil.copyfileobj(src, out)
+    except (FileExistsError, NotADirectoryError):  # a folder on the way is an earlier entry's file
+        return "another entry of the zip uses the same path for a file and a folder"
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as err:
+        if written:
+            target.unlink(missing_ok=True)
+        return f"{type(err).__name__}: {err}"[:200]
+    return ""
 
 
 def collect(source: Path, staging: Path, assignment: str) -> list[Submission]:
@@ -151,8 +188,9 @@ def collect(source: Path, staging: Path, assignment: str) -> list[Submission]:
     during grading changes any result.
     """
     staging.mkdir(parents=True, exist_ok=True)
+    failed: list[Submission] = []
     if source.is_file() and zipfile.is_zipfile(source):
-        base = extract_zip(source, staging / "unzipped")
+        base, failed = extract_zip(source, staging / "unzipped")
     elif source.is_dir():
         base = staging / "copied"
         shutil.copytree(source, base, symlinks=False, ignore_dangling_symlinks=True)
@@ -163,7 +201,7 @@ def collect(source: Path, staging: Path, assignment: str) -> list[Submission]:
     else:
         raise ValueError(f"{source}: expected a folder of notebooks, a .zip or an .ipynb")
     base = _unwrap(base)
-    found: list[Submission] = []
+    found = failed
     for entry in sorted(base.iterdir()):
         if _is_ignored(entry):
             continue

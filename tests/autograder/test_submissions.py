@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import zipfile
 
 import nbformat
@@ -141,6 +142,71 @@ def test_lms_zip_with_wrapper_folder_and_duplicates(tmp_path):
         "several notebooks" in by_origin[o].error for o in (f"ben_3_4_{A}.ipynb", f"ben_3_5_{A}-1.ipynb")
     )
     assert not (tmp_path / "evil.ipynb").exists()
+
+
+def _zip_rows(tmp_path, entries) -> dict[str, object]:
+    """collect() on a zip of ``entries`` (name -> bytes, or a ZipInfo -> bytes), by origin."""
+    archive = tmp_path / "lms.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, data in entries:
+            zf.writestr(name, data)
+    return _by_origin(collect(archive, tmp_path / "stage", A))
+
+
+def test_an_entry_with_a_name_too_long_is_one_error_row(tmp_path):
+    long = "x" * 300 + f"_{A}.ipynb"
+    found = _zip_rows(
+        tmp_path, [(f"subs/ann_{A}.ipynb", _notebook_bytes()), (f"subs/{long}", _notebook_bytes())]
+    )
+    assert not found[f"ann_{A}.ipynb"].error
+    (bad,) = [s for o, s in found.items() if o.startswith("subs/xxx")]
+    assert "longer than 255 bytes" in bad.error and bad.student_id == "" and bad.path is None
+    assert len(bad.origin) <= 200 and bad.origin.endswith(f"_{A}.ipynb")
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_entries_that_use_one_path_as_file_and_folder_give_an_error_row(tmp_path, order):
+    entries = [("X_/a", b"file"), (f"X_/a/b_{A}.ipynb", _notebook_bytes())][::order]
+    found = _zip_rows(tmp_path, [*entries, (f"ann_{A}.ipynb", _notebook_bytes())])
+    assert not found[f"ann_{A}.ipynb"].error
+    clash = [s for o, s in found.items() if o == entries[1][0]]
+    assert len(clash) == 1 and "same path" in clash[0].error, found
+
+
+def test_a_corrupt_entry_is_one_error_row(tmp_path):
+    archive = tmp_path / "lms.zip"
+    good, bad = _notebook_bytes(), _notebook_bytes().replace(b'"cells"', b'"CELLS"')
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(f"ann_{A}.ipynb", good)
+        zf.writestr(f"bob_{A}.ipynb", bad)
+    data = archive.read_bytes()
+    archive.write_bytes(data.replace(b'"CELLS"', b'"cells"'))  # bob's bytes no longer match their CRC
+    found = _by_origin(collect(archive, tmp_path / "stage", A))
+    assert not found[f"ann_{A}.ipynb"].error
+    assert "BadZipFile" in found[f"bob_{A}.ipynb"].error and "CRC" in found[f"bob_{A}.ipynb"].error
+    assert not (tmp_path / "stage" / "unzipped" / f"bob_{A}.ipynb").exists()  # no partial file
+
+
+def test_unsafe_zip_paths_and_links_are_error_rows_never_extracted(tmp_path):
+    link = zipfile.ZipInfo(f"subs/link_{A}.ipynb")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    found = _zip_rows(
+        tmp_path,
+        [
+            (f"subs/ann_{A}.ipynb", _notebook_bytes()),
+            (f"../evil_{A}.ipynb", _notebook_bytes()),
+            (f"subs/../../evil2_{A}.ipynb", _notebook_bytes()),
+            (f"/abs_{A}.ipynb", _notebook_bytes()),
+            (link, b"/etc/passwd"),
+            (f"subs/__MACOSX/._ann_{A}.ipynb", b"junk"),  # skipped, as on disk
+        ],
+    )
+    assert not found[f"ann_{A}.ipynb"].error
+    for origin in (f"../evil_{A}.ipynb", f"subs/../../evil2_{A}.ipynb", f"/abs_{A}.ipynb"):
+        assert "leads outside" in found[origin].error and found[origin].student_id == ""
+    assert "symbolic link" in found[f"subs/link_{A}.ipynb"].error
+    assert len(found) == 5
+    assert not list(tmp_path.glob("evil*")) and not (tmp_path / "stage" / f"evil2_{A}.ipynb").exists()
 
 
 def test_clean_id():
