@@ -8,7 +8,8 @@ Naming rules (documented in autograder/README.md), in this order:
 - a Moodle flat file ``Full Name_123456_assignsubmission_file_<original name>``: ``123456``;
 - a Canvas bulk download ``name[_late]_<user id>_<submission id>_<original name>``, the original name
   ending with the assignment's: the numeric Canvas user id (two students with the same name differ);
-- any other flat file ``<student_id>_<anything><assignment>.ipynb``: the text before the first ``_``;
+- any other flat file ``<student_id><separator><assignment>.ipynb``: all the text before the assignment's
+  name, without the separators `` _-.`` (and a ``Copy of``) next to it: ``j_doe_06_evaluation`` -> ``j_doe``;
 - a file name must end with the assignment's name; ``-1``/`` (1)`` copy suffixes are ignored, and so is a
   leading ``Copy of ``/``Copy_of_`` (Colab's "Save a copy"): a flat file that is only the assignment's
   name, with or without those, belongs to nobody and gets an error row;
@@ -29,6 +30,7 @@ from pathlib import Path
 
 _COPY_SUFFIX = re.compile(r"(-\d+| \(\d+\))$")
 _COLAB_COPY = re.compile(r"^(?:copy[ _]of[ _])+", re.IGNORECASE)
+_TRAILING_COPY = re.compile(r"(?:^|(?<=[ _.-]))(?:copy[ _]of[ _]*)+$", re.IGNORECASE)  # jdoe_Copy of A
 _MOODLE = re.compile(r"_(\d+)_assignsubmission_")
 _CANVAS = re.compile(r"^[^_]+(?:_late)?_(\d+)_\d+_(.+)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
@@ -75,8 +77,8 @@ def flat_student(stem: str, assignment: str) -> str:
     if canvas and _matches(canvas.group(2), assignment):
         return canvas.group(1)
     own = _COLAB_COPY.sub("", stem)
-    if _matches(own, assignment):
-        return "" if own == assignment else own.split("_")[0]
+    if _matches(own, assignment):  # all before the assignment's name: it may hold '_' or '-' itself
+        return _TRAILING_COPY.sub("", own[: -len(assignment)]).rstrip(" _-.")
     return canvas.group(1) if canvas else own.split("_")[0]  # a wrong file name: still say whose
 
 

@@ -83,11 +83,33 @@ def test_canvas_files_map_to_the_numeric_user_id(tmp_path):
     assert [(found[n].student_id, found[n].error) for n in names] == [("111", ""), ("333", ""), ("555", "")]
 
 
-def test_canvas_like_names_that_are_not_canvas_keep_the_first_word(tmp_path):
+def test_canvas_like_names_that_are_not_canvas_keep_the_whole_prefix(tmp_path):
     found = _collect_files(tmp_path, [f"jdoe_123_{A}.ipynb", "smithjohn_111_222_homework.ipynb"])
-    assert found[f"jdoe_123_{A}.ipynb"].student_id == "jdoe" and not found[f"jdoe_123_{A}.ipynb"].error
+    assert found[f"jdoe_123_{A}.ipynb"].student_id == "jdoe_123" and not found[f"jdoe_123_{A}.ipynb"].error
     wrong = found["smithjohn_111_222_homework.ipynb"]  # a Canvas download of the wrong file: still whose
     assert wrong.student_id == "111" and "wrong file name" in wrong.error
+
+
+@pytest.mark.parametrize(
+    ("name", "sid"),
+    [
+        (f"jdoe-{A}.ipynb", "jdoe"),  # not cut inside the assignment's name (06_evaluation -> jdoe-06)
+        (f"jdoe {A}.ipynb", "jdoe"),
+        (f"jdoe.{A}-1.ipynb", "jdoe"),
+        (f"j_doe_{A}.ipynb", "j_doe"),
+        (f"jdoe_Copy of {A}.ipynb", "jdoe"),
+        (f"jdoe_Copy_of_{A} (2).ipynb", "jdoe"),
+        (f"scopy_{A}.ipynb", "scopy"),
+    ],
+)
+def test_other_flat_files_take_everything_before_the_assignments_name(tmp_path, name, sid):
+    sub = _collect_files(tmp_path, [name])[name]
+    assert (sub.student_id, sub.error) == (sid, ""), sub
+
+
+def test_ids_that_share_a_first_word_stay_apart(tmp_path):
+    found = _collect_files(tmp_path, [f"j_doe_{A}.ipynb", f"j_smith_{A}.ipynb"])
+    assert [(s.student_id, s.error) for s in found.values()] == [("j_doe", ""), ("j_smith", "")]
 
 
 def test_moodle_flat_files_map_to_the_moodle_id(tmp_path):
