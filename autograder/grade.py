@@ -148,7 +148,7 @@ def _write_csv(options: Options, assignment: str, batch: _Batch) -> None:
 
 def _summary(row: report.Row, outcome: dict[str, Any]) -> str:
     """The progress line of a student: score or error, and how long nbgrader took (seconds)."""
-    seconds = outcome.get("seconds", {})
+    seconds = outcome.get("seconds") or {}
     timing = ", ".join(f"{step} {value:.1f} s" for step, value in seconds.items())
     if row.status == "graded":
         text = f"{row.score:g}/{row.max_score:g}" + (f" ({row.reason})" if row.reason else "")
@@ -244,6 +244,12 @@ def _row(
         return _error(assignment, sub, max_score, "; ".join([reason, *notes])), {}
     if outcome.get("failed"):
         reason = f"the grader failed on this notebook: {outcome['failed']}"
+        return _error(assignment, sub, max_score, "; ".join([reason, *notes])), {}
+    if outcome.get("too_large"):
+        reason = (
+            f"its results (graded notebook and feedback: {outcome['too_large'] / 2**20:.1f} MiB) are larger "
+            f"than the {runner.MAX_RESULT_BYTES / 2**20:g} MiB the grader accepts: a cell prints or shows too much"
+        )
         return _error(assignment, sub, max_score, "; ".join([reason, *notes])), {}
     if "kernel_start" in outcome:  # before any cell ran: not the student's doing
         reason = "the kernel could not start: " + (outcome["kernel_start"] or "it printed nothing")

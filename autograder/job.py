@@ -151,7 +151,16 @@ def _grade_all(control, results) -> None:
             outcome = _grade_item(manifest, gradebook, item)
         except Exception as err:  # this student's error row; the others are still graded
             outcome = {"ok": False, "graded": False, "failed": f"{type(err).__name__}: {err}"[:300]}
-        results.write(channel.result_line(key, {**outcome, "index": item["index"]}))
+        line = channel.result_line(key, {**outcome, "index": item["index"]})
+        if len(line) > manifest["max_result"]:  # the grader would not read it: say so instead
+            small = {
+                "ok": False,
+                "graded": False,
+                "too_large": len(line),
+                "seconds": outcome.get("seconds") or {},
+            }
+            line = channel.result_line(key, {**small, "index": item["index"]})
+        results.write(line)
         results.flush()
 
 

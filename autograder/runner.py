@@ -28,6 +28,7 @@ from . import channel
 from .sandbox import Sandbox, job_env
 
 JOB = Path(__file__).with_name("job.py")
+MAX_RESULT_BYTES = 50 * 2**20  # one student's result line (notebook + feedback): more is an error row
 
 
 def run_generate(course: Path, *assignments: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -63,6 +64,7 @@ def run_batch(
             "timeout": cell_timeout,
             "key": key,
             "gradebook": encoded,
+            "max_result": MAX_RESULT_BYTES,
             "items": pending,
         }
         for item, outcome in _one_child(work, json.dumps(manifest), pending, attempt, key):
@@ -93,7 +95,8 @@ def _one_child(
         proc.stdin.write(manifest + "\n")
         proc.stdin.flush()
     lines: queue.Queue[str | None] = queue.Queue()
-    threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
+    limit = json.loads(manifest)["max_result"] + 4096  # the MAC and the framing
+    threading.Thread(target=_pump, args=(proc.stdout, lines, limit), daemon=True).start()
     current: dict[str, Any] | None = None
     try:
         for current in list(items):
@@ -146,9 +149,18 @@ def _sandbox(item: dict[str, Any]) -> Sandbox:
     return Sandbox(Path(item["sandbox"]), item["uid"], item["uid"], item["namespace"])
 
 
-def _pump(stream, lines: queue.Queue) -> None:
+TOO_LONG = "(a line longer than the grader reads)\n"
+
+
+def _pump(stream, lines: queue.Queue, limit: int) -> None:
+    """Queue the child's lines, each at most ``limit`` characters: a longer one (no authentic result is)
+    is skipped to its end and queued as ``TOO_LONG``, so no line can fill the grader's memory."""
     with contextlib.suppress(ValueError, OSError):
-        for line in stream:
+        while line := stream.readline(limit):
+            if len(line) == limit and not line.endswith("\n"):
+                while (rest := stream.readline(limit)) and not rest.endswith("\n"):
+                    pass
+                line = TOO_LONG
             lines.put(line)
     lines.put(None)
 

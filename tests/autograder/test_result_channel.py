@@ -3,7 +3,7 @@
 Every result travels on a private pipe, authenticated with a per-batch key, and is accepted only for the
 student being graded; the kernel's stdout/stderr are files in its sandbox. Forged lines for oneself,
 for a classmate graded before or after, for an index not in the batch, and a garbage line change no
-grade and do not stop the batch, in every sandbox mode that runs here.
+grade and do not stop the batch, in every sandbox mode that runs here. No line is read beyond a size cap.
 """
 
 from __future__ import annotations
@@ -91,3 +91,36 @@ def test_acknowledgements_are_per_student_and_authenticated():
     assert not channel.is_ack(KEY, channel.ack_line(KEY, 2), 3)
     assert not channel.is_ack(KEY, "ack 2 0000\n", 2)
     assert not channel.is_ack(channel.new_key(), channel.ack_line(KEY, 2), 2)
+
+
+def test_the_pump_skips_lines_longer_than_its_limit():
+    import io
+    import queue
+
+    from autograder import runner
+
+    lines: queue.Queue = queue.Queue()
+    stream = io.StringIO("short\n" + "x" * 2500 + "\nafter\n" + "y" * 40)
+    runner._pump(stream, lines, limit=1000)
+    got = []
+    while (line := lines.get_nowait()) is not None:
+        got.append(line)
+    assert got == ["short\n", runner.TOO_LONG, "after\n", "y" * 40]
+
+
+@pytest.mark.slow
+def test_a_result_over_the_size_cap_is_an_error_row_and_the_batch_goes_on(tmp_path, monkeypatch):
+    from autograder import runner
+    from autograder.grade import Options, grade
+
+    monkeypatch.setattr(runner, "MAX_RESULT_BYTES", 2**19)  # an ordinary result is about 200 kB
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    big = student(A, solved=answers(A))
+    big.cells.insert(1, nbformat.v4.new_code_cell('print("x" * 700_000)'))  # one line: LimitOutput keeps it
+    write(big, subs / f"big_{A}.ipynb")
+    write(student(A, solved=answers(A)), subs / f"bob_{A}.ipynb")
+    grade(A, subs, Options(out, timeout=15, sandbox="none", log=lambda message: None))
+    rows = {r["student_id"]: r for r in read_grades(out, A)}
+    assert (rows["bob"]["status"], rows["bob"]["score"]) == ("graded", f"{points(A):g}")
+    assert rows["big"]["status"] == "error" and "larger than the 0.5 MiB" in rows["big"]["reason"], rows
+    assert not (out / "autograded" / "big").exists() and (out / "submitted" / "big").exists()
