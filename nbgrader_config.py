@@ -35,7 +35,8 @@ c.ExportPlugin.to = str(ROOT / "autograder" / "nbgrader_grades.csv")
 # The released notebooks are what students open in Colab: no outputs, a stable kernel name.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-# Autograding: a cell that runs longer than this (seconds) is interrupted and counts as failed.
+# Autograding: a cell that runs longer than this (seconds) is interrupted and counts as failed
+# (python -m autograder needs 1 to 86400; unset means nbgrader's 30).
 c.Execute.timeout = 60
 # A student who deletes a test cell is graded on the master's copy of it.
 c.OverwriteCells.add_missing_cells = True

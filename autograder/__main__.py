@@ -19,15 +19,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1 (0 or less would switch the per-cell timeout off)."""
+    """argparse type: whole seconds from 1 (0 or less would switch the per-cell timeout off) to a day."""
+    expected = f"expected a positive whole number of seconds up to {settings.MAX_TIMEOUT}, got {text!r}"
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive whole number of seconds, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number of seconds, got {text!r}")
+        raise argparse.ArgumentTypeError(expected) from None
+    if not 1 <= value <= settings.MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(expected)
     return value
 
 
@@ -43,8 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--timeout",
         type=positive_int,
-        default=settings.default_timeout(),
-        help="seconds per cell before it is interrupted (default: %(default)s, Execute.timeout in nbgrader_config.py)",
+        default=settings.default_timeout(),  # None when unusable: grade says why, other commands work
+        help="seconds per cell before it is interrupted (default: %(default)s, Execute.timeout in "
+        "nbgrader_config.py, else nbgrader's 30)",
     )
     grade.add_argument(
         "--sandbox",

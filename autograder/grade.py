@@ -38,7 +38,7 @@ class Options:
     """How to grade: output folder, per-cell timeout (s), sandbox mode, whether to keep the work folders."""
 
     out: Path
-    timeout: int = field(default_factory=settings.default_timeout)
+    timeout: int | None = field(default_factory=settings.default_timeout)
     sandbox: str = "auto"
     keep_work: bool = False
     log: Callable[[str], None] = lambda message: print(message, file=sys.stderr)
@@ -64,18 +64,26 @@ def grade(assignment: str, submissions: Path, options: Options) -> list[report.R
     """Grade every submission in ``submissions`` (folder, zip or notebook) and write grades.csv."""
     if assignment not in assignments():
         raise unknown_name("assignment", assignment, assignments())
-    if options.timeout < 1:
-        raise UserError(f"the per-cell timeout must be a positive number of seconds, got {options.timeout}")
+    if options.timeout is None:  # nbgrader_config.py's Execute.timeout is unusable and no --timeout
+        raise UserError(settings.timeout_problem() or "no per-cell timeout: pass --timeout")
+    if not 1 <= options.timeout <= settings.MAX_TIMEOUT:
+        raise UserError(
+            f"the per-cell timeout must be 1 to {settings.MAX_TIMEOUT} seconds, got {options.timeout}"
+        )
     if not submissions.exists():
         raise UserError(f"{submissions} does not exist: give a folder of notebooks or an LMS .zip")
     check_apart(submissions, options.out)
+    try:
+        config = settings.snapshot()  # once, before any student code runs: every child grades with it
+    except OSError as err:
+        raise UserError(f"cannot read {settings.CONFIG_FILE}: {err}") from err
     work = Path(tempfile.mkdtemp(prefix="mtlkit-grade-"))  # 0700: templates, staging, course trees
     boxes = Path(
         tempfile.mkdtemp(prefix="mtlkit-sandbox-")
     )  # elsewhere: no fixed relative path leads to work
     boxes.chmod(0o711)  # each sandbox is reachable by its own uid only; nothing can be listed
     try:
-        return _grade_batch(assignment, submissions, options, work, boxes)
+        return _grade_batch(assignment, submissions, options, work, boxes, config)
     finally:
         if options.keep_work:
             options.log(f"work folders kept: {work} {boxes}")
@@ -99,9 +107,9 @@ def check_apart(submissions: Path, out: Path) -> None:
 
 
 def _grade_batch(
-    assignment: str, submissions: Path, options: Options, work: Path, boxes: Path
+    assignment: str, submissions: Path, options: Options, work: Path, boxes: Path, config: str
 ) -> list[report.Row]:
-    template = build_template(assignment, work / "template")
+    template = build_template(assignment, work / "template", config)
     _warn_drift(assignment, template.release, options.log)
     try:
         found = collect(submissions, work / "staging", assignment)
@@ -126,7 +134,8 @@ def _grade_batch(
         paths = {"course": str(work / f"s{index}"), "sandbox": str(boxes / f"s{index}")}
         items.append({**item, **paths, "index": index, **isolation})
     _write_csv(options, assignment, batch)
-    for item, outcome in runner.run_batch(work, assignment, options.timeout, template.gradebook, items):
+    batches = runner.run_batch(work, assignment, options.timeout, template.gradebook, items, config)
+    for item, outcome in batches:
         index = item["index"]
         row, files = _row(assignment, found[index], template, options, item, outcome, batch.changes[index])
         batch.rows[index] = row
@@ -157,14 +166,14 @@ def _summary(row: report.Row, outcome: dict[str, Any]) -> str:
     return text + (f" [{timing}]" if timing else "")
 
 
-def build_template(assignment: str, stage: Path) -> Template:
+def build_template(assignment: str, stage: Path, config: str | None = None) -> Template:
     """Run generate_assignment on a copy of the master; blank the solutions in the resulting gradebook."""
     shutil.copytree(
         SOLUTIONS / assignment,
         stage / "source" / assignment,
         ignore=shutil.ignore_patterns(".*", "__pycache__"),
     )
-    result = runner.run_generate(stage, assignment)
+    result = runner.run_generate(stage, assignment, config=config)
     release_path = stage / "release" / assignment / f"{assignment}.ipynb"
     if result.returncode != 0 or not release_path.is_file():
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])

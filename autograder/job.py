@@ -2,12 +2,14 @@
 
 Usage::
 
-    python job.py generate COURSE ASSIGNMENT [ASSIGNMENT ...]
+    python job.py generate COURSE ASSIGNMENT [ASSIGNMENT ...]   # settings on stdin
     python job.py grade        # manifest and acknowledgements on stdin, results on stdout
 
-``generate`` runs generate_assignment on each ``COURSE/source/ASSIGNMENT``. ``grade`` first moves its
+``generate`` runs generate_assignment on each ``COURSE/source/ASSIGNMENT`` with the settings on stdin
+(JSON ``{"config", "config_path"}``: the grader's snapshot of nbgrader_config.py, autograder.settings). ``grade`` first moves its
 stdin and stdout to private file descriptors that no kernel inherits (autograder.channel), then reads
-the manifest (one JSON line: ``{"assignment", "timeout", "key", "gradebook": base64, "items": [{"index",
+the manifest (one JSON line: ``{"assignment", "timeout", "key", "gradebook": base64, "max_result",
+"config", "config_path", "items": [{"index",
 "course", "student", "sandbox", "uid", "namespace", "hide", "pid", "notebook"}]}``) and, one student at a time:
 builds the course tree (autograder.tree), runs autograde and generate_feedback, kills what the student's
 kernel left running, sends one authenticated line with the score and the output files, deletes the
@@ -18,6 +20,7 @@ code runs. Importing nbgrader once for the whole batch saves seconds per student
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import logging
 import os
@@ -28,11 +31,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: make `autograder` importable
 
 
-def _config(course: str, assignment: str, student: str = ".", timeout: int | None = None, base=None):
-    """nbgrader_config.py's grading settings (autograder.settings) on a throwaway course tree."""
-    from autograder import settings
-
-    c = settings.shared() if base is None else base
+def _config(course: str, assignment: str, base, student: str = ".", timeout: int | None = None):
+    """The grading settings ``base`` (autograder.settings.from_text) on a throwaway course tree."""
+    c = copy.deepcopy(base)
     c.CourseDirectory.root = course
     c.CourseDirectory.course_id = "mtlkit"
     c.CourseDirectory.db_url = f"sqlite:///{course}/gradebook.db"
@@ -44,6 +45,13 @@ def _config(course: str, assignment: str, student: str = ".", timeout: int | Non
     c.Execute.kernel_name = "python3"  # the sandbox kernelspec of this tree
     c.HTMLExporter.template_name = "feedback"
     return c
+
+
+def _shared(message: dict):
+    """The settings the grader read from nbgrader_config.py before any student code ran."""
+    from autograder import settings
+
+    return settings.from_text(message["config"], Path(message["config_path"]))
 
 
 def _run(converter_class, config) -> None:
@@ -68,7 +76,7 @@ class _Capture(logging.Handler):
         self.lines.append(self.format(record))
 
 
-def _grade_item(manifest: dict, gradebook: bytes, item: dict) -> dict:
+def _grade_item(manifest: dict, gradebook: bytes, item: dict, shared) -> dict:
     import shutil
 
     from nbgrader.converters import Autograde, GenerateFeedback
@@ -89,7 +97,7 @@ def _grade_item(manifest: dict, gradebook: bytes, item: dict) -> dict:
     logging.getLogger().addHandler(capture)
     ok, seconds = True, {}
     try:
-        config = _config(str(course), assignment, student, manifest["timeout"])
+        config = _config(str(course), assignment, shared, student, manifest["timeout"])
         for step, converter in (("autograde", Autograde), ("feedback", GenerateFeedback)):
             start = time.perf_counter()
             _run(converter, config)
@@ -144,11 +152,12 @@ def _grade_all(control, results) -> None:
 
     manifest = json.loads(control.readline())  # from the grader's memory: never on disk for a kernel to edit
     key, gradebook = manifest["key"], base64.b64decode(manifest["gradebook"])
+    shared = _shared(manifest)  # once, before any student code runs
     for n, item in enumerate(manifest["items"]):
         if n and not _wait_for_ack(control, key, manifest["items"][n - 1]["index"]):
             return  # the grader is gone
         try:
-            outcome = _grade_item(manifest, gradebook, item)
+            outcome = _grade_item(manifest, gradebook, item, shared)
         except Exception as err:  # this student's error row; the others are still graded
             outcome = {"ok": False, "graded": False, "failed": f"{type(err).__name__}: {err}"[:300]}
         line = channel.result_line(key, {**outcome, "index": item["index"]})
@@ -176,8 +185,9 @@ def main(argv: list[str]) -> int:
         from nbgrader.converters import GenerateAssignment
 
         try:
+            shared = _shared(json.loads(sys.stdin.read()))
             for assignment in argv[2:]:
-                _run(GenerateAssignment, _config(argv[1], assignment))
+                _run(GenerateAssignment, _config(argv[1], assignment, shared))
         except Exception as err:
             print(f"nbgrader failed: {type(err).__name__}: {err}", file=sys.stderr)
             return 1

@@ -24,21 +24,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import channel
-from .sandbox import Sandbox, job_env
+from . import channel, settings
+from .sandbox import Sandbox, job_env, make_job_folders
 
 JOB = Path(__file__).with_name("job.py")
 MAX_RESULT_BYTES = 50 * 2**20  # one student's result line (notebook + feedback): more is an error row
 
 
-def run_generate(course: Path, *assignments: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """``job.py generate`` on ``course`` for each assignment (no student code runs here)."""
-    for sub in ("home", "jupyter", "jupyter_config", "runtime"):
-        (course / sub).mkdir(parents=True, exist_ok=True)
+def run_generate(
+    course: Path, *assignments: str, config: str | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """``job.py generate`` on ``course`` for each assignment with the settings text ``config`` (default:
+    nbgrader_config.py now); no student code runs here."""
+    make_job_folders(course)
     return subprocess.run(
         [sys.executable, str(JOB), "generate", str(course), *assignments],
         cwd=course,
         env=job_env(course),
+        input=json.dumps(_settings(config)),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -46,17 +49,32 @@ def run_generate(course: Path, *assignments: str, timeout: float = 600) -> subpr
     )
 
 
+def _settings(config: str | None) -> dict[str, str]:
+    """The settings a child executes (autograder.settings.from_text): text and the file it came from."""
+    return {
+        "config": settings.snapshot() if config is None else config,
+        "config_path": str(settings.CONFIG_FILE),
+    }
+
+
 def run_batch(
-    work: Path, assignment: str, cell_timeout: int, gradebook: bytes, items: list[dict[str, Any]]
+    work: Path,
+    assignment: str,
+    cell_timeout: int,
+    gradebook: bytes,
+    items: list[dict[str, Any]],
+    config: str | None = None,
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Yield ``(item, outcome)`` for every item, in order (see job.py for the outcome's fields).
 
     The child waits until the caller asks for the next outcome: store each student's results first.
+    Every child grades with the same settings text ``config`` (default: nbgrader_config.py now).
     """
     pending = list(items)
     attempt = 0
     key = channel.new_key()
     encoded = base64.b64encode(gradebook).decode()
+    shared = _settings(config)
     while pending:
         attempt += 1
         manifest = {
@@ -65,6 +83,7 @@ def run_batch(
             "key": key,
             "gradebook": encoded,
             "max_result": MAX_RESULT_BYTES,
+            **shared,
             "items": pending,
         }
         for item, outcome in _one_child(work, json.dumps(manifest), pending, attempt, key):
@@ -78,8 +97,7 @@ def _one_child(
     log_path = work / f"job-{attempt}.log"
     log = open(log_path, "w")  # noqa: SIM115 (closed below, after the child exits)
     course = work / "job"
-    for sub in ("home", "jupyter", "jupyter_config", "runtime"):
-        (course / sub).mkdir(parents=True, exist_ok=True)
+    make_job_folders(course)
     proc = subprocess.Popen(
         [sys.executable, str(JOB), "grade"],
         cwd=course,

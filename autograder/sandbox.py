@@ -160,6 +160,15 @@ def write_kernelspec(jupyter_dir: Path, sandbox: Sandbox) -> None:
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
 
 
+JOB_FOLDERS = ("home", "jupyter", "jupyter_config", "runtime")  # job_env's HOME and Jupyter folders
+
+
+def make_job_folders(course: Path) -> None:
+    """Create the folders that ``job_env(course)`` points HOME and Jupyter at."""
+    for sub in JOB_FOLDERS:
+        (course / sub).mkdir(parents=True, exist_ok=True)
+
+
 def job_env(course: Path) -> dict[str, str]:
     """Environment of the nbgrader child: its own Jupyter/IPython folders, none of the caller's config."""
     keep = ("LANG", "LC_ALL", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONPATH", "SYSTEMROOT")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .sandbox import Sandbox, write_kernelspec
+from .sandbox import Sandbox, make_job_folders, write_kernelspec
 
 
 def prepare(
@@ -24,8 +24,7 @@ def prepare(
     target.write_text(notebook, encoding="utf-8")
     (course / "gradebook.db").write_bytes(gradebook)
     (course / "gradebook.db").chmod(0o600)
-    for folder in ("home", "jupyter_config", "runtime"):
-        (course / folder).mkdir()
+    make_job_folders(course)
     box.create()
     write_kernelspec(course / "jupyter", box)
 

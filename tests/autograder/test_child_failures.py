@@ -24,7 +24,7 @@ ACTIONS = {actions!r}
 if ACTIONS.get("*") == "exit-at-once" and sys.argv[1] == "grade":
     os._exit(4)  # before reading the manifest
 real = job._grade_item
-def fake(manifest, gradebook, item):
+def fake(manifest, gradebook, item, *rest):
     action = ACTIONS.get(item["student"])
     if action == "raise":
         raise RuntimeError("the gradebook could not be read")
@@ -33,7 +33,7 @@ def fake(manifest, gradebook, item):
         os._exit(3)
     if action == "sigkill":
         os.kill(os.getpid(), signal.SIGKILL)
-    return real(manifest, gradebook, item)
+    return real(manifest, gradebook, item, *rest)
 job._grade_item = fake
 sys.exit(job.main(sys.argv[1:]))
 """
