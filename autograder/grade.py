@@ -16,6 +16,7 @@ The parent process (this one) never runs student code. It:
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import sys
@@ -29,7 +30,19 @@ import nbformat
 
 from mtlkit.errors import UserError, unknown_name
 
-from . import SOLUTIONS, assignments, drift, namespace, outputs, repair, report, runner, sandbox, settings
+from . import (
+    SOLUTIONS,
+    assignments,
+    drift,
+    namespace,
+    outputs,
+    repair,
+    report,
+    runner,
+    sandbox,
+    settings,
+    uids,
+)
 from .submissions import Submission, collect
 
 
@@ -83,7 +96,8 @@ def grade(assignment: str, submissions: Path, options: Options) -> list[report.R
     )  # elsewhere: no fixed relative path leads to work
     boxes.chmod(0o711)  # each sandbox is reachable by its own uid only; nothing can be listed
     try:
-        return _grade_batch(assignment, submissions, options, work, boxes, config)
+        with contextlib.ExitStack() as held:  # what the batch holds until it ends: its sandbox uids
+            return _grade_batch(assignment, submissions, options, work, boxes, config, held)
     finally:
         if options.keep_work:
             options.log(f"work folders kept: {work} {boxes}")
@@ -107,7 +121,13 @@ def check_apart(submissions: Path, out: Path) -> None:
 
 
 def _grade_batch(
-    assignment: str, submissions: Path, options: Options, work: Path, boxes: Path, config: str
+    assignment: str,
+    submissions: Path,
+    options: Options,
+    work: Path,
+    boxes: Path,
+    config: str,
+    held: contextlib.ExitStack,
 ) -> list[report.Row]:
     template = build_template(assignment, work / "template", config)
     _warn_drift(assignment, template.release, options.log)
@@ -117,14 +137,16 @@ def _grade_batch(
         raise UserError(f"cannot read the submissions: {err}") from err
     mode, note = sandbox.choose_mode(options.sandbox, work / "probe")
     options.log(f"{assignment}: {len(found)} submission(s), sandbox={mode}" + (f" ({note})" if note else ""))
-    uids = sandbox.free_uids(len(found)) if mode == "user" else [-1] * len(found)
+    kernel_uids = [-1] * len(found)
+    if mode == "user":  # uids no other batch on this machine uses meanwhile (each kills all of its uid's)
+        kernel_uids = held.enter_context(uids.reserved_uids(len(found)))
     isolation = {
         "namespace": mode == "namespace",
         "pid": mode == "namespace" and not namespace.problem(pid=True),
         "hide": _hidden(work, submissions, options.out),
     }
     batch, items = _Batch(), []
-    for index, (sub, uid) in enumerate(zip(found, uids, strict=True)):
+    for index, (sub, uid) in enumerate(zip(found, kernel_uids, strict=True)):
         prepared = _prepare(assignment, sub, template, options, uid)
         if isinstance(prepared, report.Row):
             batch.rows[index] = prepared

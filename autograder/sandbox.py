@@ -5,7 +5,7 @@ Three modes (``--sandbox``):
 - ``user``: the grader runs as root; each submission's kernel runs as a fresh unprivileged uid that owns
   only its sandbox folder. File permissions then stop the student's code from writing the gradebook,
   grades.csv, the masters or another student's files, even by absolute path, and every process it
-  started is killed afterwards (``kill(-1)`` as that uid).
+  started is killed afterwards (``kill(-1)`` as that uid; autograder.uids).
 - ``namespace``: the kernel runs as root without capabilities in its own mount namespace where every
   file system is read-only except the sandbox's scratch folders, and the masters and grading folders are
   hidden (autograder.namespace).
@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pwd
 import shutil
 import signal
 import subprocess
@@ -31,10 +30,9 @@ from pathlib import Path
 
 from mtlkit.errors import UserError
 
-from . import namespace
+from . import namespace, uids
 
 LAUNCHER = Path(__file__).with_name("kernel_launcher.py")
-UID_BASE = 61000
 
 
 @dataclass
@@ -61,7 +59,8 @@ class Sandbox:
     def kill_processes(self) -> None:
         """Kill whatever the student's kernel left running (background processes included)."""
         if self.uid >= 0:
-            _kill_all_of(self.uid, self.gid)
+            uids.kill_all_of(self.uid, self.gid)
+            uids.remove_files_of(self.uid)  # nothing of it is left for the next batch that gets this uid
             return
         if self.namespace:
             namespace.kill_all(self.path)
@@ -71,23 +70,6 @@ class Sandbox:
             if pid.isdigit():
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(int(pid), signal.SIGKILL)
-
-
-def _kill_all_of(uid: int, gid: int) -> None:
-    code = "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept ProcessLookupError:\n    pass"
-    subprocess.run([sys.executable, "-c", code], user=uid, group=gid, extra_groups=[], check=False)
-
-
-def free_uids(count: int, base: int = UID_BASE) -> list[int]:
-    """``count`` uids from ``base`` up that no account uses."""
-    uids, uid = [], base
-    while len(uids) < count:
-        try:
-            pwd.getpwuid(uid)
-        except KeyError:
-            uids.append(uid)
-        uid += 1
-    return uids
 
 
 def choose_mode(requested: str, probe_dir: Path) -> tuple[str, str]:
@@ -122,7 +104,7 @@ def _user_problem(probe_dir: Path) -> str:
     """Why kernels cannot run as a fresh unprivileged uid here ('' when they can)."""
     if os.geteuid() != 0:
         return "not running as root (needed to switch kernels to other uids)"
-    uid = free_uids(1)[0]
+    uid = uids.free_uids(1)[0]
     probe = Sandbox(probe_dir, uid, uid)
     probe.create()
     try:
