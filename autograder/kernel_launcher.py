@@ -15,7 +15,10 @@ The grading process (nbgrader) keeps its own files; the kernel, which runs the s
 - has its fds 0-2 on files of the sandbox (stdin ``/dev/null``, stdout and stderr ``SANDBOX/kernel.log``)
   and no other inherited fd: nothing it writes reaches the grading child's result pipe (autograder.channel);
   jupyter passes the kernel its ports in the connection file, not in fds;
-- records its pid in ``SANDBOX/kernel.pid`` so that the grader can kill it (and what it started).
+- records its pid in ``SANDBOX/kernel.pid`` so that the grader can kill it (and what it started);
+- dies with the grading child: ipykernel watches ``JPY_PARENT_PID``, and in a PID namespace (where it
+  cannot) ``unshare`` gets ``PR_SET_PDEATHSIG``;
+- unless it runs as root, may start only 256 tasks more than its uid runs (RLIMIT_NPROC).
 """
 
 from __future__ import annotations
