@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import channel, settings
+from . import channel, reaper, settings
 from .sandbox import Sandbox, job_env, make_job_folders
 
 JOB = Path(__file__).with_name("job.py")
@@ -185,6 +185,7 @@ def _pump(stream, lines: queue.Queue, limit: int) -> None:
 
 def _kill(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
+        reaper.kill_tree(proc.pid)  # and whatever it adopted: they would outlive it otherwise
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -7,6 +7,7 @@ The child is the real job.py with real nbgrader and kernels, run through a small
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,43 @@ def test_a_kernel_that_cannot_start_is_an_error_not_a_zero(tmp_path, monkeypatch
     assert rows["ann"]["reason"] == (
         "the kernel could not start: ModuleNotFoundError: No module named 'ipykernel_launcher'"
     )
+
+
+_HANGS = """import os, subprocess, sys, time
+sys.path.insert(0, {root!r})
+from autograder import job
+def fake(manifest, gradebook, item, *rest):  # detaches a process, then never reports
+    marker = "import time; time.sleep(300)  # " + {marker!r}
+    subprocess.Popen([sys.executable, "-c", marker], start_new_session=True, stdin=subprocess.DEVNULL)
+    time.sleep(300)
+job._grade_item = fake
+sys.exit(job.main(sys.argv[1:]))
+"""
+
+
+def test_a_stuck_child_is_ended_with_what_it_adopted(tmp_path, monkeypatch):
+    script = tmp_path / "hangs.py"
+    script.write_text(_HANGS.format(root=str(ROOT), marker=str(tmp_path)))
+    monkeypatch.setattr(runner, "JOB", script)
+    work = tmp_path / "work"
+    work.mkdir()
+    item = {"index": 0, "limit": 3, "sandbox": str(tmp_path / "box"), "uid": -1, "namespace": False}
+    ((_, outcome),) = list(runner.run_batch(work, A, 15, b"", [item], config=""))
+    assert outcome["timeout"]
+    left = _processes_naming(tmp_path)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == []  # the detached process the child had adopted died with it
+
+
+def _processes_naming(folder: Path) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if proc.name.isdigit() and str(folder) in cmdline and "import time" in cmdline and state not in "ZX":
+            found.append(int(proc.name))
+    return found
