@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 import os
 import re
 import subprocess
@@ -162,3 +163,11 @@ for fd in fds:
                 f.write(payload)
         attempt("parent_fd_" + fd, write)
 print("\\nFORGE " + json.dumps(done))"""
+
+
+def printed_report(out: Path, sid: str, assignment: str, tag: str) -> dict:
+    """The JSON a cell of ``sid``'s autograded notebook printed after ``TAG `` (what an attack cell saw)."""
+    nb = nbformat.read(out / "autograded" / sid / assignment / f"{assignment}.ipynb", as_version=4)
+    texts = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    line = next(t for text in texts for t in text.splitlines() if t.startswith(f"{tag} "))
+    return json.loads(line.removeprefix(f"{tag} "))

@@ -14,7 +14,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from autograder_helpers import answers, forge_cell, points, read_grades, release, run_grader, student, write
+from autograder_helpers import (
+    answers,
+    forge_cell,
+    points,
+    printed_report,
+    read_grades,
+    release,
+    run_grader,
+    student,
+    write,
+)
 
 from autograder import channel
 
@@ -29,14 +39,6 @@ def _modes() -> list[str]:
         if sandbox.choose_mode("auto", Path(tmp) / "probe")[0] == "user":
             modes.append("user")
     return modes
-
-
-def forge_report(out: Path, sid: str) -> dict[str, str]:
-    """What the forging cell printed (``FORGE {...}``), from the student's autograded notebook."""
-    nb = nbformat.read(out / "autograded" / sid / A / f"{A}.ipynb", as_version=4)
-    texts = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    line = next(t for text in texts for t in text.splitlines() if t.startswith("FORGE "))
-    return json.loads(line.removeprefix("FORGE "))
 
 
 @pytest.mark.slow
@@ -59,7 +61,7 @@ def test_forged_result_lines_change_no_grade(mode, tmp_path):
         assert (rows[sid]["status"], rows[sid]["score"]) == ("graded", f"{total:g}"), rows[sid]
     for sid in ("aforger", "zforger"):
         assert (rows[sid]["status"], rows[sid]["score"]) == ("graded", "0"), rows[sid]
-        forged = forge_report(out, sid)
+        forged = printed_report(out, sid, A, "FORGE")
         assert forged["fd1"] == forged["fd2"] == "done"  # it wrote, into its own sandbox files
         reached = [k for k, v in forged.items() if k.startswith("parent_fd_") and v == "done"]
         if mode != "none":  # the grading child's pipes are out of reach

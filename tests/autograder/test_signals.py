@@ -7,13 +7,21 @@ SIGKILL reach neither the grader nor the grading child, and the batch completes.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
-from autograder_helpers import answers, points, read_grades, release, run_grader, student, write
+from autograder_helpers import (
+    answers,
+    points,
+    printed_report,
+    read_grades,
+    release,
+    run_grader,
+    student,
+    write,
+)
 
 A = "06_evaluation"
 
@@ -51,13 +59,6 @@ def _modes() -> list[str]:
     return modes or [pytest.param("namespace", marks=pytest.mark.skip(reason="no namespace or user sandbox"))]
 
 
-def _signal_report(out: Path, sid: str) -> dict:
-    nb = nbformat.read(out / "autograded" / sid / A / f"{A}.ipynb", as_version=4)
-    texts = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    line = next(t for text in texts for t in text.splitlines() if t.startswith("SIGNAL "))
-    return json.loads(line.removeprefix("SIGNAL "))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", _modes())
 def test_a_kernel_cannot_stop_or_kill_the_grader(mode, tmp_path):
@@ -76,7 +77,7 @@ def test_a_kernel_cannot_stop_or_kill_the_grader(mode, tmp_path):
         "mallory": ("graded", "0"),
         "zed": ("graded", full),  # graded after the attack, by the same grading child
     }
-    report = _signal_report(out, "mallory")
+    report = printed_report(out, "mallory", A, "SIGNAL")
     if mode == "namespace":  # nothing outside its PID namespace is visible
         assert report["ppid"] == 0 and report["found"] == [] and report["sent"] == {}, report
     else:  # visible, but another uid's
