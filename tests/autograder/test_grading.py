@@ -188,7 +188,7 @@ def _decoy_gradebook(path) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.closing(sqlite3.connect(path)) as con:
         con.execute("create table grade (id text, manual_score real)")
-        con.execute("insert into grade values ('test_delta_m_hidden', 0)")
+        con.execute("insert into grade values ('test_paired_hidden', 0)")
         con.commit()
     return path.read_bytes()
 
@@ -202,12 +202,10 @@ def test_batch_of_hostile_and_broken_submissions(tmp_path):
     # all answers blank, every test replaced by `pass`, one test deleted: graded on the restored tests
     tests = [grade_id(c) for c in release(BATCH).cells if c.metadata.get("nbgrader", {}).get("grade")]
     cheater = student(BATCH, replace={t: "pass" for t in tests})
-    cheater.cells = [c for c in cheater.cells if grade_id(c) != "test_interval_visible"]
+    cheater.cells = [c for c in cheater.cells if grade_id(c) != "test_bias_visible"]
     write(cheater, subs / f"cheater_{BATCH}.ipynb")
     editor = student(BATCH, solved=solved)  # right answers, tests deleted: the restored tests still pass
-    editor.cells = [
-        c for c in editor.cells if grade_id(c) not in ("test_delta_m_visible", "test_interval_hidden")
-    ]
+    editor.cells = [c for c in editor.cells if grade_id(c) not in ("test_paired_visible", "test_bias_hidden")]
     write(editor, subs / f"editor_{BATCH}.ipynb")
     write(
         student(BATCH, solved=solved[:1], replace={solved[1]: "while True:\n    pass"}),
@@ -237,9 +235,9 @@ def test_batch_of_hostile_and_broken_submissions(tmp_path):
     rows = _rows(out, BATCH)
     assert len(read_grades(out, BATCH)) == 10  # one row per submission, nothing lost
     assert _score(rows["ok"]) == total
-    assert _score(rows["cheater"]) == 0 and "re-inserted test_interval_visible" in rows["cheater"]["reason"]
-    assert _score(rows["editor"]) == total and "re-inserted test_delta_m_visible" in rows["editor"]["reason"]
-    assert _score(rows["looper"]) == points(BATCH, "test_delta_m_")
+    assert _score(rows["cheater"]) == 0 and "re-inserted test_bias_visible" in rows["cheater"]["reason"]
+    assert _score(rows["editor"]) == total and "re-inserted test_paired_visible" in rows["editor"]["reason"]
+    assert _score(rows["looper"]) == points(BATCH, "test_paired_")
     assert "interrupted" in rows["looper"]["reason"]
     assert _score(rows["crasher"]) == 0 and "kernel died" in rows["crasher"]["reason"]
     for sid, reason in [
