@@ -53,6 +53,9 @@ def _config(course: str, assignment: str, base, student: str = ".", timeout: int
     if timeout is not None:
         c.Execute.timeout = timeout
     c.Execute.startup_timeout = 120
+    # output still streaming (or dropped as too large: preprocessors.py) 10 s after a cell's reply is
+    # given up, not made nbgrader's error for the whole notebook
+    c.Execute.iopub_timeout, c.Execute.raise_on_iopub_timeout = 10, False
     c.Execute.kernel_name = "python3"  # the jailed kernelspec of this tree
     c.KernelManager.transport = "ipc"  # unix sockets in a private folder: no TCP port to race for
     if runtime is not None:  # the folder the jail binds; the sockets go beside the file
@@ -185,7 +188,7 @@ def _grade_item(manifest: dict, gradebook: bytes, item: dict, shared, work: Path
             outcome["kernel_start"] = _last_line(course / "kernel.log")  # no student code ran yet
         return outcome
     finally:
-        if manifest.get("keep_work"):
+        if manifest.get("keep_work") and (course / "kernel.log").is_file():
             shutil.copyfile(course / "kernel.log", work / f"s{item['index']}-kernel.log")
         shutil.rmtree(course, ignore_errors=True)
         shutil.rmtree(runtime, ignore_errors=True)

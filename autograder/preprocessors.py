@@ -41,6 +41,8 @@ class CappedExecute(Execute):
     start_new_kernel_client = run_sync(async_start_new_kernel_client)  # nbclient's calls the base one
 
     def output(self, outs, msg, display_id, cell_index):
+        if self._truncated:
+            return None
         self._collected += len(json.dumps(msg.get("content", {})))
         if self._collected <= self.max_output_bytes:
             return super().output(outs, msg, display_id, cell_index)
