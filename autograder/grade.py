@@ -199,7 +199,9 @@ def build_template(
 ) -> Template:
     """Run generate_assignment on a copy of the master; blank the solutions in the resulting gradebook."""
     shutil.copytree(
-        masters / assignment, stage / "source" / assignment, ignore=shutil.ignore_patterns(".*", "__pycache__")
+        masters / assignment,
+        stage / "source" / assignment,
+        ignore=shutil.ignore_patterns(".*", "__pycache__"),
     )
     result = runner.run_generate(stage, assignment, config=config)
     release_path = stage / "release" / assignment / f"{assignment}.ipynb"
@@ -227,7 +229,9 @@ def _blank_solutions(gradebook: Path, assignment: str, release: nbformat.Noteboo
         return float(gb.find_assignment(assignment).max_score)
 
 
-def _warn_drift(assignment: str, release: nbformat.NotebookNode, log: Callable[[str], None], masters: Path) -> None:
+def _warn_drift(
+    assignment: str, release: nbformat.NotebookNode, log: Callable[[str], None], masters: Path
+) -> None:
     committed = masters.parent / "exercises" / assignment / f"{assignment}.ipynb"
     if not committed.is_file():
         log(f"warning: exercises/{assignment} is missing; run `nbgrader generate_assignment {assignment}`")
@@ -285,7 +289,9 @@ def _row(
     if outcome["feedback"]:
         files["feedback"] = outcome["feedback"].encode()
     score = float(outcome["score"])
-    return report.Row(sub.student_id, assignment, score, max_score, "graded", "; ".join(reasons), sub.origin), files
+    return report.Row(
+        sub.student_id, assignment, score, max_score, "graded", "; ".join(reasons), sub.origin
+    ), files
 
 
 def _failure(outcome: dict[str, Any], item: dict[str, Any], options: Options) -> str:

@@ -35,7 +35,9 @@ def _clean(source: str) -> str:
     """Cell source as Python: IPython magics and shell lines become ``pass``."""
     lines = source.splitlines()
     return "\n".join(
-        line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip()[:1] in "%!" and line.strip() else line
+        line[: len(line) - len(line.lstrip())] + "pass"
+        if line.lstrip()[:1] in "%!" and line.strip()
+        else line
         for line in lines
     )
 

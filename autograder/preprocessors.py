@@ -48,7 +48,9 @@ class CappedExecute(Execute):
             return super().output(outs, msg, display_id, cell_index)
         if not self._truncated:  # one note, then nothing more is kept
             self._truncated = True
-            outs.append(new_output("stream", name="stdout", text=TRUNCATED.format(self.max_output_bytes >> 20)))
+            outs.append(
+                new_output("stream", name="stdout", text=TRUNCATED.format(self.max_output_bytes >> 20))
+            )
         return None
 
 

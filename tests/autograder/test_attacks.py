@@ -47,9 +47,13 @@ def attacks(host: dict[str, str]) -> dict[str, str]:
     read = "".join(_try(f"read {p}", f"open({p!r}, 'rb').read(64)") for p in host["secrets"])
     listing = "".join(_try(f"list {p}", f"import os\nassert os.listdir({p!r})") for p in host["folders"])
     writes = "".join(_try(f"write {p}", f"open({p!r}, 'a').write('PWNED')") for p in host["writable"])
-    net = _try("tcp host", f"import socket\nsocket.create_connection(('127.0.0.1', {host['port']}), timeout=3)")
+    net = _try(
+        "tcp host", f"import socket\nsocket.create_connection(('127.0.0.1', {host['port']}), timeout=3)"
+    )
     net += _try("tcp internet", "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=3)")
-    unix = _try("unix socket", f"import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect({host['unix']!r})")
+    unix = _try(
+        "unix socket", f"import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect({host['unix']!r})"
+    )
     kernels = (
         "import glob\nresults['kernel files'] = [f for d in ('/tmp', '/root', '/run', "
         f"{host['runtime']!r}) for f in glob.glob(d + '/**/kernel-*.json', recursive=True)]\n"
@@ -150,7 +154,13 @@ def test_attacks_fail_or_are_flagged_and_honest_students_keep_full_marks(tmp_pat
     (out / "grades.csv").write_text("student_id,assignment\n")
     protected = [ROOT / "autograder" / "grade.py", ROOT / "nbgrader_config.py", out / "grades.csv"]
     host = {
-        "secrets": [str(secret), str(zip_path), str(ROOT / "nbgrader_config.py"), "/etc/shadow", "/root/.bashrc"],
+        "secrets": [
+            str(secret),
+            str(zip_path),
+            str(ROOT / "nbgrader_config.py"),
+            "/etc/shadow",
+            "/root/.bashrc",
+        ],
         "folders": [str(ROOT / "solutions"), str(ROOT / ".git"), "/home", str(out), str(tmp_path)],
         "writable": [*map(str, protected), str(out / "autograded" / "aaa_honest" / "tiny" / "tiny.ipynb")],
         "port": str(listener.port),

@@ -30,7 +30,9 @@ def make_course(root: Path) -> tuple[Path, nbformat.NotebookNode, float]:
     nb = new_notebook(
         cells=[
             new_markdown_cell("# tiny: write `add`"),
-            new_code_cell("def check(got, want):\n    return got == want", metadata=_meta("helpers", locked=True)),
+            new_code_cell(
+                "def check(got, want):\n    return got == want", metadata=_meta("helpers", locked=True)
+            ),
             new_code_cell(
                 "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION",
                 metadata=_meta("answer_add", solution=True),
