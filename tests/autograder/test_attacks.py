@@ -116,7 +116,10 @@ def _digest(paths: list[Path]) -> dict[str, str]:
 
 
 def _reports(out: Path, sid: str) -> dict:
-    nb = nbformat.read(out / "autograded" / sid / "tiny" / "tiny.ipynb", as_version=4)
+    path = out / "autograded" / sid / "tiny" / "tiny.ipynb"
+    if not path.is_file():  # its kernel was killed: nbgrader wrote no notebook
+        return {}
+    nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             for line in output.get("text", "").splitlines():
@@ -183,7 +186,7 @@ def test_attacks_fail_or_are_flagged_and_honest_students_keep_full_marks(tmp_pat
     found = _reports(out, "read_files")
     assert found and all(result != "ok" for result in found.values()), found
     found = _reports(out, "network")
-    assert found == {"tcp host": "OSError", "tcp internet": "OSError", "unix socket": "FileNotFoundError"}
+    assert set(found) == {"tcp host", "tcp internet", "unix socket"} and "ok" not in found.values(), found
     assert not listener.connected
     assert _reports(out, "kernel_files") == {"kernel files": []}
     found = _reports(out, "fork_bomb")
