@@ -308,7 +308,7 @@ def _failure(outcome: dict[str, Any], item: dict[str, Any], options: Options) ->
         size = outcome["too_large"] / 2**20
         return f"its results ({size:.1f} MiB) are larger than the {runner.MAX_RESULT_BYTES >> 20} MiB the grader accepts"
     if "kernel_start" in outcome:  # before any cell ran: not the student's doing
-        return "the kernel could not start: " + (outcome["kernel_start"] or "it printed nothing")
+        return "the kernel could not start: " + outcome["kernel_start"]
     return f"nbgrader could not run the notebook: {last}"
 
 

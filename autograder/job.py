@@ -184,8 +184,9 @@ def _grade_item(manifest: dict, gradebook: bytes, item: dict, shared, work: Path
     try:
         found = _result(course, manifest["assignment"], item["student"])
         outcome = {"log": capture.lines[-20:], "seconds": seconds, **found}
-        if not found["graded"] and any(m in line for line in capture.lines for m in _NO_START):
-            outcome["kernel_start"] = _last_line(course / "kernel.log")  # no student code ran yet
+        failed = [m for line in capture.lines for m in _NO_START if m in line]
+        if not found["graded"] and failed:  # no student code ran yet
+            outcome["kernel_start"] = f"{failed[0]}; it printed: " + (_last_line(course / "kernel.log") or "nothing")
         return outcome
     finally:
         if manifest.get("keep_work") and (course / "kernel.log").is_file():
