@@ -100,10 +100,19 @@ print("device:", device, "| smoke mode:", SMOKE)
 #
 # **Why could this help?** Caruana's answer: *the training signal of a related task is an
 # inductive bias*. Among all features that fit task A, the shared backbone is pushed towards
-# those that also serve task B. Ruder's overview (2017) lists the mechanisms: the noise of two
-# label sets averages out (a form of data augmentation); a task that makes a feature easy to learn
-# lets the other *eavesdrop*; features that work for many tasks are more likely to generalise
-# (Baxter, 2000); and the second loss acts as a regulariser. **Why could it hurt?** The tasks
+# those that also serve task B. Ruder's overview (2017, §3) lists five mechanisms:
+#
+# 1. **implicit data augmentation**: the noise patterns of two label sets differ, and a
+#    representation that fits both averages them out;
+# 2. **attention focusing**: with noisy or little data, a second task's signal helps the network tell
+#    the features that matter from the ones that do not;
+# 3. **eavesdropping**: a feature that is easy to learn for task B but hard for task A can be learned
+#    through B and then used by A;
+# 4. **representation bias**: features that work for many tasks are more likely to generalise to new
+#    ones (Baxter, 2000);
+# 5. **regularisation**: the second loss keeps the shared features from overfitting the first task.
+#
+# **Why could it hurt?** The tasks
 # compete for a fixed capacity, and their gradients can point in conflicting directions
 # (*negative transfer*, lessons 4–5). Whether MTL helps is an empirical question — which is
 # what the 2023 study asked (its RQ2, §7).

@@ -455,7 +455,21 @@ check.answer(my_answer, simulated, "coarse-from-fine of a random-mistake model",
 # %% [markdown]
 # **Q2.** Why must the *sum* rule be at least as good as the *map* rule when the fine probabilities
 # are exactly right, but can lose in practice? (Hint: the sum rule trusts small probabilities,
-# which an over-confident or under-trained network gets wrong. Compare the two bars above.)
+# which an over-confident or under-trained network gets wrong. Compare the two bars above.) Think it
+# through, then open the answer.
+#
+# <details><summary><b>Answer</b> (click to open)</summary>
+#
+# If $p(y \mid x)$ is the true posterior, then $\sum_{y \in g^{-1}(c)} p(y \mid x) = p(c \mid x)$
+# exactly, and picking the most probable superclass is the Bayes-optimal coarse decision: no rule
+# that looks only at $x$ can be right more often, the map rule included. A trained network's
+# probabilities are only estimates. The map rule uses just the *ranking* of the top class, which a
+# network gets right far more often than it gets the small probabilities right; the sum rule adds up
+# many small, badly calibrated probabilities (too low for an over-confident network, spread out for an
+# under-trained one), so their errors can add up and outvote a correct top class. Which rule wins is
+# then an empirical question: the bar chart above answers it for this model.
+#
+# </details>
 #
 # ## Summary
 #

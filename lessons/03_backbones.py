@@ -15,7 +15,7 @@
 #
 # - build a Vision Transformer from its pieces — patches, position embeddings, multi-head self-attention, pre-norm blocks — and prove it equals mtlkit's timm-based ViT by copying weights and comparing outputs;
 # - explain a residual block and a bottleneck block, and check a hand-built bottleneck against ResNet-152's;
-# - trace a 32×32 image through ResNet-152 with the ImageNet stem and the CIFAR stem, and show why shrinking it to 1×1 wastes most of the last stage;
+# - trace a 32×32 image through ResNet-152 with the ImageNet stem and the CIFAR stem, and show that shrinking it to 1×1 leaves over a quarter of the last stage's weights unable to act;
 # - count parameters and FLOPs, by formula and with `mtlkit.backbones.count_flops`.
 #
 # **Estimated time:** 60 minutes of reading, running and self-checks. The compute takes well under a minute on a CPU in smoke mode (the lesson tests time every notebook), longer in full mode (more data and epochs).
@@ -395,8 +395,11 @@ check.equal(1 + 3 * sum(blocks) + 1, 152, "stem conv + 3 convs per block + class
 # convolution and a 3×3 stride-2 max-pool — divides the resolution by 4 before the first block, and
 # the stages divide it by 2 three more times: $224 \to 56 \to 7$. On a 32×32 CIFAR image the same
 # network gives $32 \to 8 \to 1$: the last stage sees a **single position**. The 2023 study used
-# this stem. The **CIFAR stem** (He et al., 2016, §4.2) is one 3×3 stride-1 convolution and no
-# pooling: $32 \to 32 \to 4$.
+# this stem. The **CIFAR stem** is one 3×3 stride-1 convolution and no pooling: $32 \to 32 \to 4$.
+# This four-stage ResNet with a 3×3 stem is a later adaptation, common in CIFAR code since about 2017
+# (e.g. K. Liu's widely used *pytorch-cifar* repository), not the network of He et al. (2016, §4.2):
+# their CIFAR ResNets have **three** stages of 16, 32 and 64 filters on 32×32, 16×16 and 8×8 maps
+# ($6n + 2$ layers, e.g. ResNet-110).
 
 # %%
 r152_imagenet = create("resnet152", stem="imagenet")
@@ -427,7 +430,8 @@ plt.show()
 # *centre* weight by a real input: the other 8 of its 9 taps see padding. In layer4 of the ImageNet
 # stem, blocks 2 and 3 run their 3×3 convolutions on 1×1 maps. If that is true, zeroing their
 # outer taps must leave the network's output **exactly** unchanged — let us check, and count the
-# parameters that can never matter.
+# parameters that can never matter. (Block 1's strided 3×3 sees a 2×2 map, so 5 of its 9 taps see
+# only padding as well; we leave it out of the count.)
 
 # %%
 net = r152_imagenet
@@ -447,8 +451,9 @@ total = sum(p.numel() for p in net.parameters())
 in_layer4 = sum(p.numel() for p in layer4.parameters())
 print(f"{dead:,} of ResNet-152's {total:,} parameters ({dead / total:.1%}) can never affect a 32x32 input;")
 print(
-    f"layer4 holds {in_layer4:,} parameters ({in_layer4 / total:.0%}) and sees one position, no spatial layout."
+    f"layer4 holds {in_layer4:,} parameters ({in_layer4 / total:.0%}) and sees one position, no spatial layout;"
 )
+print(f"the dead taps are {dead / in_layer4:.1%} of layer4.")
 
 # %% [markdown]
 # Beyond the wasted weights, the early downsampling throws away detail before any feature is
@@ -559,7 +564,8 @@ check.answer(my_answer, side, "64x64 image, ImageNet stem: layer4's side")
 #   MLP → norm → pooling; our hand-built one equals mtlkit's (timm's) to $10^{-5}$, stage by stage.
 # - Its cost is $L(24ND^2 + 4N^2D)$ FLOPs: the patch size, through $N$, matters as much as $D$.
 # - ResNet-152 is 50 bottleneck blocks with identity (or projection) shortcuts. With the ImageNet
-#   stem a 32×32 image shrinks to 1×1 in layer4, so most of its 3×3 weights there can never act;
+#   stem a 32×32 image shrinks to 1×1 in layer4: 8 of 9 taps of its last two 3×3 convolutions
+#   never act (over a quarter of layer4's parameters, counted above);
 #   the CIFAR stem keeps a 4×4 map, at many times the compute (Part C).
 # - When you compare ViT and ResNet-152 (RQ1, RQ3), say which stem, how many parameters and how many
 #   FLOPs: "ResNet-152" alone does not define the model.

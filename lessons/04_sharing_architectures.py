@@ -175,8 +175,9 @@ check.close(
 # \begin{pmatrix} \alpha_{AA}^{c} & \alpha_{AB}^{c} \\ \alpha_{BA}^{c} & \alpha_{BB}^{c} \end{pmatrix}
 # \begin{pmatrix} x_A^{c} \\ x_B^{c} \end{pmatrix}.$$
 #
-# $\alpha = I$ gives two independent networks; $\alpha_{AB} = \alpha_{AA}$ and
-# $\alpha_{BA} = \alpha_{BB}$ give both columns the same input at the next stage. The paper
+# $\alpha = I$ gives two independent networks. Both columns get the **same** input at the next stage
+# when the two **rows** of $\alpha$ are equal, $\alpha_{AA} = \alpha_{BA}$ and $\alpha_{AB} = \alpha_{BB}$
+# (then $\tilde x_A = \tilde x_B$): the unit has collapsed into hard sharing at that stage. The paper
 # initialises $\alpha_{\text{self}} = 0.9$, $\alpha_{\text{other}} = 0.1$ and gives the alphas a much
 # larger learning rate than the network. A conv map is $[B, C, H, W]$ (channels at dim 1); ViT
 # tokens are $[B, N, D]$ (the "channel" is the embedding dimension, the last axis): one function
@@ -494,7 +495,7 @@ plt.show()
 # - **Decoder-focused** designs (PAD-Net, MTI-Net, ...) first make an initial prediction for every
 #   task and then let the tasks **refine each other's predictions** (task-to-task distillation).
 #   For class/superclass this idea is almost free: the superclass can be *read off* the fine
-#   prediction (the coarse-from-fine baseline of lessons 2 and 6).
+#   prediction (the coarse-from-fine baseline of lessons 2 and 6: argmax class, then its superclass).
 #
 # Below, one MTAN attention step on the first residual stage (layer1) of a shared ResNet-18, as MTAN's
 # ResNet version does it: $u$ is the output of layer1's first residual block, $p$ the stage's output,

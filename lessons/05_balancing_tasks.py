@@ -194,6 +194,17 @@ print(f"best gamma by mean validation accuracy: {best_gamma}")
 # fixed $\mathcal{L}_t$, setting $\partial\mathcal{L}/\partial s_t = \tfrac12 - \tfrac12 e^{-s_t}\mathcal{L}_t = 0$ gives
 # $s_t^* = \log \mathcal{L}_t$: **the effective weight $\tfrac12 e^{-s_t^*} = 1/(2\mathcal{L}_t)$ is
 # inversely proportional to the task's loss.** The harder (higher-loss) task counts less.
+#
+# **Which form?** The formula above is the paper's form for a **regression** task (a Gaussian
+# likelihood, Kendall et al. 2018, §3.2, eq. 7). For a **classification** task the paper derives, from a
+# softmax scaled by $1/\sigma^2$, the term $e^{-s_t}\mathcal{L}_t + \tfrac12 s_t$ (their eq. 10,
+# without the $\tfrac12$ in front of the loss). mtlkit, like LibMTL, uses the regression form for
+# every task, classification included. The two differ in the starting weight ($\tfrac12$ vs $1$ at
+# $s_t = 0$), which is the same as a different learning rate early on; at the optimum both give the
+# same weight, $1/(2\mathcal{L}_t)$ (classification: $s_t^* = \log 2\mathcal{L}_t$). **The total can be
+# negative:** at the optimum it is $\sum_t \tfrac12(1 + \log \mathcal{L}_t)$, below zero as soon as
+# the losses are small ($\mathcal{L}_t < 1/e \approx 0.37$). A negative training loss here is not a
+# bug; compare the task losses, not the total.
 
 
 # %%

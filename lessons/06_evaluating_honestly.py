@@ -347,7 +347,9 @@ print(f"delta_m = {mean(per_seed):+.2%}, 95% CI [{low:+.2%}, {high:+.2%}]")
 #
 # A superclass is a *function* of the class (lesson 2). So any fine head also predicts the coarse
 # task: $\hat y_\text{coarse} = \text{coarse\_of\_fine}[\arg\max \text{fine logits}]$, and
-# `evaluate` reports this accuracy as `coarse_from_fine`. A dedicated coarse head — single-task or
+# `evaluate` reports this accuracy as `coarse_from_fine`. That is lesson 2's **map rule** (argmax over
+# the classes, then map the class to its superclass), not the **sum rule** (add up the probabilities
+# of each superclass's classes, then take the argmax). A dedicated coarse head — single-task or
 # multi-task — is only useful if it beats it. On the superclass task, the study's RQ2 ("Can an MTL
 # ViT model achieve better results than two separate STL ViT models?") should therefore be asked
 # against **both** STL-coarse and the coarse-from-fine baseline.
