@@ -1,5 +1,11 @@
 # ---
 # jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -19,47 +25,40 @@
 # - run a small STL-vs-MTL experiment on the synthetic `shapes` data and read it critically;
 # - state the three research questions of the 2023 ViT-vs-ResNet-152 study this course revisits, and the flaws we will fix.
 #
-# **Estimated time:** 45 minutes of reading, running and self-checks. The compute takes well under a minute on a CPU in smoke mode (the lesson tests time every notebook), longer in full mode (more data and epochs).
+# **Estimated time:** 45 minutes of reading, running and self-checks. Computing takes under a minute with `QUICK = True` (first code cell); the full run's time on a CPU is in the settings cell.
 #
 # This course revisits a 2023 study that trained a **ViT** and a **ResNet-152** on **CIFAR-10 and
 # CIFAR-100**, each either **single-task** (class only, or superclass only) or **multi-task** (one
 # network, a *class* head and a *superclass* head). We start small: a 12-class synthetic dataset,
 # a tiny CNN, and a network you write yourself.
 #
-# *Smoke mode:* set the environment variable `MTLKIT_SMOKE=1` (or `SMOKE = True` below) to run
-# everything on tiny data in seconds; the numbers are then meaningless, the code path is the same.
+# *Quick run:* `QUICK = True` in the first code cell (or the environment variable `MTLKIT_SMOKE=1`)
+# runs everything on tiny data in seconds; the numbers are then meaningless, the code path is the same.
 
 # %% tags=["parameters"]
-# Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
-import os
-
-SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny data, one epoch: a CPU run in seconds
-SEED = 0
-WIDTH = None  # channels of the tiny CNN's first block (features = 4 * WIDTH)
-TRAIN_SIZE = None  # images in the shapes train pool (90% train, 10% validation)
-EPOCHS = None
-BATCH_SIZE = None
-
-# %%
-# Resolve defaults for the chosen mode: each parameter left at None gets its mode's value.
-WIDTH = WIDTH if WIDTH is not None else (8 if SMOKE else 16)
-TRAIN_SIZE = TRAIN_SIZE if TRAIN_SIZE is not None else (480 if SMOKE else 4000)
-EPOCHS = EPOCHS if EPOCHS is not None else (1 if SMOKE else 6)
-BATCH_SIZE = BATCH_SIZE if BATCH_SIZE is not None else (64 if SMOKE else 128)
-print(
-    f"smoke mode: {SMOKE}; WIDTH={WIDTH}, TRAIN_SIZE={TRAIN_SIZE}, EPOCHS={EPOCHS}, BATCH_SIZE={BATCH_SIZE}"
-)
-
-# %%
-# Setup: in Colab, install mtlkit once. Elsewhere (and on a re-run) this cell does nothing.
+# Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
+# seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
 import importlib.util
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and importlib.util.find_spec("mtlkit") is None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/mtlkit/mtlkit"], check=True
-    )
+QUICK = os.environ.get("MTLKIT_SMOKE") == "1"
+SEED = 0
+WIDTH = 8 if QUICK else 16  # channels of the tiny CNN's first block (features = 4 * WIDTH)
+TRAIN_SIZE = 480 if QUICK else 5000  # images in the shapes pool (90% train, 10% validation)
+EPOCHS = 1 if QUICK else 8
+BATCH_SIZE = 64
+LR = 3e-3  # AdamW, cosine schedule, augmentation: the recipe of the capstone's `quick` preset
+
+# In Colab: install the mtlkit release this course was written for (once), and turn on its widgets.
+COURSE = "https://raw.githubusercontent.com/mtlkit/mtlkit/main/lessons/colab-requirements.txt"
+if "google.colab" in sys.modules:
+    from google.colab import output
+
+    output.enable_custom_widget_manager()
+    if importlib.util.find_spec("mtlkit") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", COURSE], check=True)
 
 # %%
 import matplotlib.pyplot as plt
@@ -75,7 +74,7 @@ train = load("shapes", "train", size=TRAIN_SIZE)
 val = load("shapes", "val", size=TRAIN_SIZE)
 test = load("shapes", "test", size=TRAIN_SIZE)
 print(train, val, test, sep="\n")
-print("device:", device, "| smoke mode:", SMOKE)
+print("device:", device, "| quick run:", QUICK)
 
 
 # %% [markdown]
@@ -359,7 +358,7 @@ from mtlkit.train import evaluate, fit
 
 def run(model):
     torch.manual_seed(SEED)
-    fit(model, train, val, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED, progress=False)
+    fit(model, train, val, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED)
     return evaluate(model, test)
 
 

@@ -1,5 +1,11 @@
 # ---
 # jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -18,45 +24,37 @@
 # - compute the **coarse-from-fine** baseline from a real model trained on the fly;
 # - explain why, when the superclass is a function of the class, "MTL helps the superclass" is a subtle claim, and what RQ2 must be compared against.
 #
-# **Estimated time:** 40 minutes of reading, running and self-checks. The compute takes well under a minute on a CPU in smoke mode (the lesson tests time every notebook), longer in full mode (more data and epochs).
+# **Estimated time:** 40 minutes of reading, running and self-checks. Computing takes under a minute with `QUICK = True` (first code cell); the full run's time on a CPU is in the settings cell.
 #
 # The data: CIFAR is read from `$MTLKIT_DATA` (default `~/.cache/mtlkit`). If it is not there
 # (and `DOWNLOAD` is off), the lesson falls back to the synthetic `shapes` data, which has the
 # same two-level structure, and says so: the code and the ideas are identical.
 
 # %% tags=["parameters"]
-# Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
-import os
-
-SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny data, one epoch: a CPU run in seconds
-SEED = 0
-DATASET = "cifar100"  # the hierarchy to study: "cifar100" (100 -> 20) or "cifar10" (10 -> 2)
-DOWNLOAD = None  # fetch CIFAR (~170 MB) when missing; None: only in Colab, and not in smoke mode
-TRAIN_LIMIT = None  # training images for the models trained on the fly
-WIDTH = None  # tiny CNN width
-EPOCHS = None
-BATCH_SIZE = 128
-
-# %%
-# Resolve defaults for the chosen mode: each parameter left at None gets its mode's value.
-import sys
-
-DOWNLOAD = DOWNLOAD if DOWNLOAD is not None else ("google.colab" in sys.modules and not SMOKE)
-TRAIN_LIMIT = TRAIN_LIMIT if TRAIN_LIMIT is not None else (1200 if SMOKE else 10_000)
-WIDTH = WIDTH if WIDTH is not None else (8 if SMOKE else 32)
-EPOCHS = EPOCHS if EPOCHS is not None else (1 if SMOKE else 8)
-print(f"smoke mode: {SMOKE}; DOWNLOAD={DOWNLOAD}, TRAIN_LIMIT={TRAIN_LIMIT}, WIDTH={WIDTH}, EPOCHS={EPOCHS}")
-
-# %%
-# Setup: in Colab, install mtlkit once. Elsewhere (and on a re-run) this cell does nothing.
+# Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
+# seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
 import importlib.util
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and importlib.util.find_spec("mtlkit") is None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/mtlkit/mtlkit"], check=True
-    )
+QUICK = os.environ.get("MTLKIT_SMOKE") == "1"
+SEED = 0
+DATASET = "cifar100"  # the hierarchy to study: "cifar100" (100 -> 20) or "cifar10" (10 -> 2)
+DOWNLOAD = "google.colab" in sys.modules and not QUICK  # fetch CIFAR (~170 MB) when missing
+TRAIN_LIMIT = 1200 if QUICK else 10_000  # training images for the models trained on the fly
+WIDTH = 8 if QUICK else 32  # tiny CNN width
+EPOCHS = 1 if QUICK else 8
+BATCH_SIZE = 128
+
+# In Colab: install the mtlkit release this course was written for (once), and turn on its widgets.
+COURSE = "https://raw.githubusercontent.com/mtlkit/mtlkit/main/lessons/colab-requirements.txt"
+if "google.colab" in sys.modules:
+    from google.colab import output
+
+    output.enable_custom_widget_manager()
+    if importlib.util.find_spec("mtlkit") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", COURSE], check=True)
 
 # %%
 import math
@@ -304,7 +302,7 @@ models = {}
 for task in ("fine", "coarse"):
     torch.manual_seed(SEED)
     models[task] = SingleTask(create("tiny_cnn", width=WIDTH), task, tasks[task])
-    fit(models[task], train, val, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED, progress=False)
+    fit(models[task], train, val, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED)
 stl_fine, stl_coarse = evaluate(models["fine"], test), evaluate(models["coarse"], test)
 print("STL-fine on test:  ", {k: round(v["acc"], 4) for k, v in stl_fine.items()})
 print("STL-coarse on test:", {k: round(v["acc"], 4) for k, v in stl_coarse.items()})

@@ -1,5 +1,11 @@
 # ---
 # jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -18,45 +24,35 @@
 # - trace a 32×32 image through ResNet-152 with the ImageNet stem and the CIFAR stem, and show that shrinking it to 1×1 leaves over a quarter of the last stage's weights unable to act;
 # - count parameters and FLOPs, by formula and with `mtlkit.backbones.count_flops`.
 #
-# **Estimated time:** 60 minutes of reading, running and self-checks. The compute takes well under a minute on a CPU in smoke mode (the lesson tests time every notebook), longer in full mode (more data and epochs).
+# **Estimated time:** 60 minutes of reading, running and self-checks. Computing takes under a minute with `QUICK = True` (first code cell); the full run's time on a CPU is in the settings cell.
 #
 
 # %% tags=["parameters"]
-# Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
-import os
-
-SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny models and data: a CPU run in seconds
-SEED = 0
-EMBED_DIM = None  # None: 192 in full mode, exactly mtlkit's vit_tiny (48 in smoke mode)
-DEPTH = None  # None: 12 in full mode, as vit_tiny (2 in smoke mode)
-HEADS = 3
-PATCH = 4
-STEM_TRAIN_SIZE = None  # shapes images for the stem experiment
-STEM_EPOCHS = None
-BATCH_SIZE = None
-
-# %%
-# Resolve defaults for the chosen mode: each parameter left at None gets its mode's value.
-EMBED_DIM = EMBED_DIM if EMBED_DIM is not None else (48 if SMOKE else 192)
-DEPTH = DEPTH if DEPTH is not None else (2 if SMOKE else 12)
-STEM_TRAIN_SIZE = STEM_TRAIN_SIZE if STEM_TRAIN_SIZE is not None else (120 if SMOKE else 1200)
-STEM_EPOCHS = STEM_EPOCHS if STEM_EPOCHS is not None else (1 if SMOKE else 3)
-BATCH_SIZE = BATCH_SIZE if BATCH_SIZE is not None else (32 if SMOKE else 128)
-print(
-    f"smoke mode: {SMOKE}; EMBED_DIM={EMBED_DIM}, DEPTH={DEPTH}, STEM_TRAIN_SIZE={STEM_TRAIN_SIZE}, "
-    f"STEM_EPOCHS={STEM_EPOCHS}, BATCH_SIZE={BATCH_SIZE}"
-)
-
-# %%
-# Setup: in Colab, install mtlkit once. Elsewhere (and on a re-run) this cell does nothing.
+# Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
+# seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
 import importlib.util
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and importlib.util.find_spec("mtlkit") is None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/mtlkit/mtlkit"], check=True
-    )
+QUICK = os.environ.get("MTLKIT_SMOKE") == "1"
+SEED = 0
+EMBED_DIM = 48 if QUICK else 192  # 192 and 12 blocks: exactly mtlkit's vit_tiny
+DEPTH = 2 if QUICK else 12
+HEADS = 3
+PATCH = 4
+STEM_TRAIN_SIZE = 120 if QUICK else 1200  # shapes images for the stem experiment
+STEM_EPOCHS = 1 if QUICK else 3
+BATCH_SIZE = 32 if QUICK else 128
+
+# In Colab: install the mtlkit release this course was written for (once), and turn on its widgets.
+COURSE = "https://raw.githubusercontent.com/mtlkit/mtlkit/main/lessons/colab-requirements.txt"
+if "google.colab" in sys.modules:
+    from google.colab import output
+
+    output.enable_custom_widget_manager()
+    if importlib.util.find_spec("mtlkit") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", COURSE], check=True)
 
 # %%
 import math
@@ -470,9 +466,7 @@ stem_acc = {}
 for stem in ("cifar", "imagenet"):
     torch.manual_seed(SEED)
     model = SingleTask(create("resnet18", stem=stem), "fine", train.tasks["fine"])
-    history = fit(
-        model, train, val, epochs=STEM_EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED, progress=False
-    )
+    history = fit(model, train, val, epochs=STEM_EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED)
     stem_acc[stem] = evaluate(model, test)["fine"]["acc"]
     seconds = sum(r["seconds"] for r in history.epochs)
     print(f"resnet18, {stem:>8} stem: test accuracy {stem_acc[stem]:.1%} ({seconds:.1f} s of training)")

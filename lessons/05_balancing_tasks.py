@@ -1,5 +1,11 @@
 # ---
 # jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -19,53 +25,43 @@
 # - state what GradNorm and PCGrad do to the *gradients*, and project two conflicting gradients by hand;
 # - compare all methods by their weights over epochs, and explore them with an interactive widget.
 #
-# **Estimated time:** 55 minutes of reading, running and self-checks. The compute takes well under a minute on a CPU in smoke mode (the lesson tests time every notebook), longer in full mode (more data and epochs).
+# **Estimated time:** 55 minutes of reading, running and self-checks. Computing takes under a minute with `QUICK = True` (first code cell); the full run's time on a CPU is in the settings cell.
 #
 # Every multi-task model of lessons 1–4 minimised $\sum_t \mathcal{L}_t$: all weights 1. But the
 # fine task has 12 classes and the coarse task 4, so their losses start at different scales
 # ($\log 12$ vs $\log 4$) and fall at different speeds. This lesson asks how much each task should
 # count, and surveys the main answers.
 #
-# *Smoke mode:* `MTLKIT_SMOKE=1` (or `SMOKE = True` below) runs everything on tiny data in seconds;
-# the numbers are then meaningless, the code path is the same.
+# *Quick run:* `QUICK = True` in the first code cell (or the environment variable `MTLKIT_SMOKE=1`)
+# runs everything on tiny data in seconds; the numbers are then meaningless, the code path is the same.
 
 # %% tags=["parameters"]
-# Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
-import os
-
-SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny data, few epochs: a CPU run in seconds
-SEED = 0
-WIDTH = None  # channels of the tiny CNN's first block
-TRAIN_SIZE = None  # images in the shapes train pool (90% train, 10% validation)
-EPOCHS = None  # DWA needs three epochs before its weights move
-BATCH_SIZE = None
-LR = 2e-3
-GAMMAS = None  # the static grid of gamma values
-TEMPERATURE = 2.0  # DWA
-GRADNORM_ALPHA = 1.5  # GradNorm
-
-# %%
-# Resolve defaults for the chosen mode: each parameter left at None gets its mode's value.
-WIDTH = WIDTH if WIDTH is not None else (8 if SMOKE else 16)
-TRAIN_SIZE = TRAIN_SIZE if TRAIN_SIZE is not None else (480 if SMOKE else 4000)
-EPOCHS = EPOCHS if EPOCHS is not None else (3 if SMOKE else 10)
-BATCH_SIZE = BATCH_SIZE if BATCH_SIZE is not None else (64 if SMOKE else 128)
-GAMMAS = GAMMAS if GAMMAS is not None else ([0.2, 0.8] if SMOKE else [0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0])
-print(
-    f"smoke mode: {SMOKE}; WIDTH={WIDTH}, TRAIN_SIZE={TRAIN_SIZE}, EPOCHS={EPOCHS}, BATCH_SIZE={BATCH_SIZE}, "
-    f"GAMMAS={GAMMAS}"
-)
-
-# %%
-# Setup: in Colab, install mtlkit once. Elsewhere (and on a re-run) this cell does nothing.
+# Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
+# seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
 import importlib.util
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and importlib.util.find_spec("mtlkit") is None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/mtlkit/mtlkit"], check=True
-    )
+QUICK = os.environ.get("MTLKIT_SMOKE") == "1"
+SEED = 0
+WIDTH = 8 if QUICK else 16  # channels of the tiny CNN's first block
+TRAIN_SIZE = 480 if QUICK else 4000  # images in the shapes pool (90% train, 10% validation)
+EPOCHS = 3 if QUICK else 10  # DWA needs three epochs before its weights move
+BATCH_SIZE = 64 if QUICK else 128
+LR = 2e-3
+GAMMAS = [0.2, 0.8] if QUICK else [0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0]  # the static grid of gamma values
+TEMPERATURE = 2.0  # DWA
+GRADNORM_ALPHA = 1.5  # GradNorm
+
+# In Colab: install the mtlkit release this course was written for (once), and turn on its widgets.
+COURSE = "https://raw.githubusercontent.com/mtlkit/mtlkit/main/lessons/colab-requirements.txt"
+if "google.colab" in sys.modules:
+    from google.colab import output
+
+    output.enable_custom_widget_manager()
+    if importlib.util.find_spec("mtlkit") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", COURSE], check=True)
 
 # %%
 import itertools
@@ -89,7 +85,7 @@ train = load("shapes", "train", size=TRAIN_SIZE)
 val = load("shapes", "val", size=TRAIN_SIZE)
 tasks = dict(train.tasks)
 print(train, val, sep="\n")
-print("tasks:", tasks, "| smoke mode:", SMOKE)
+print("tasks:", tasks, "| quick run:", QUICK)
 
 
 def new_model():
@@ -110,7 +106,7 @@ def train_with(weighting, epochs=EPOCHS):
         batch_size=BATCH_SIZE,
         lr=LR,
         seed=SEED,
-        progress=False,
+        progress=True,
     )
 
 
@@ -256,6 +252,12 @@ for _ in range(400):
     path.append(list(learner.weights().values()))
 check.close(
     learner.s.detach(), torch.log(torch.stack(list(fixed.values()))), atol=1e-2, what="s converges to log L"
+)
+s_coarse = learner.s[list(tasks).index("coarse")]
+coarse_term = (0.5 * torch.exp(-s_coarse) * fixed["coarse"] + 0.5 * s_coarse).item()
+print(f"the coarse task's term at the optimum: {coarse_term:.3f}, below zero (its loss is under 1/e)")
+check.close(
+    coarse_term, 0.5 * (1 + math.log(0.25)), atol=1e-3, what="a task's term at the optimum = 0.5 (1 + log L)"
 )
 
 fig, ax = plt.subplots(figsize=(6, 3.2))

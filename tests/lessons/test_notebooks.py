@@ -1,8 +1,9 @@
 """Every lesson notebook (lessons/[0-9]*.ipynb): structure, stripped outputs, and a smoke run on CPU.
 
 The execution tests run each notebook top to bottom with ``MTLKIT_SMOKE=1`` in a temporary copy, record
-its wall time (printed in the terminal summary) and fail when it exceeds its budget: 60 s unless the
-notebook's metadata says ``{"mtlkit": {"smoke_budget_s": N}}``. The self-check placeholders are filled in
+its wall time and print it in the terminal summary against its budget (60 s unless the notebook's
+metadata says ``{"mtlkit": {"smoke_budget_s": N}}``), flagging a notebook over it; they never fail on
+wall-clock time, which depends on the machine and its load. The self-check placeholders are filled in
 with the answers below (``ANSWERS``), so every self-check runs against a real answer. Notebooks that build
 a piece of mtlkit by hand are probed after the run, in the same kernel, to check the piece still matches
 the library's.
@@ -10,13 +11,11 @@ the library's.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 from notebook_runner import (
     BEING_ALIGNED,
@@ -152,13 +151,6 @@ def executed(lesson_workdir):
     return run
 
 
-def setup_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The code cell after the parameters cell and the cell that resolves its defaults (when there is one)."""
-    cells = code_cells(nb)
-    resolves = len(cells) > 1 and cells[1].source.startswith("# Resolve defaults")
-    return cells[2 if resolves else 1]
-
-
 # ---------------------------------------------------------------------------------------- structure
 
 
@@ -176,14 +168,6 @@ def test_title_cell_has_badge_goals_and_time(path):
     assert COLAB_URL.format(name=path.name) in first.source, "the Colab badge links to this very notebook"
     assert re.search(r"learning goals", first.source, re.IGNORECASE)
     assert re.search(r"estimated time[^0-9]*\d+\s*min", first.source, re.IGNORECASE)
-
-
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
-def test_setup_cell_follows_the_parameters(path):
-    setup = setup_cell(read(path)).source
-    assert '"google.colab" in sys.modules' in setup
-    assert 'find_spec("mtlkit") is None' in setup
-    assert "git+https://github.com/mtlkit/mtlkit" in setup
 
 
 @pytest.mark.parametrize("path", lesson_cases())
@@ -220,37 +204,6 @@ def test_committed_notebooks_are_stripped():
     assert not dirty, f"run `python scripts/strip_notebooks.py`; outputs or execution counts in: {dirty}"
 
 
-def _run_setup_cell(monkeypatch, in_colab: bool, installed: bool) -> list[list[str]]:
-    """Execute lesson 1's setup cell with a fake Colab and a fake pip; return the commands it ran."""
-    calls = []
-    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append(cmd))
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "mtlkit" and not installed else real_find_spec(name, *a),
-    )
-    if in_colab:
-        monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
-    else:
-        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    exec(setup_cell(read(lesson("01"))).source, {})
-    return calls
-
-
-@pytest.mark.parametrize(
-    ("in_colab", "installed", "expected_installs"), [(True, False, 1), (True, True, 0), (False, False, 0)]
-)
-def test_setup_cell_installs_only_in_colab_when_missing(monkeypatch, in_colab, installed, expected_installs):
-    calls = _run_setup_cell(monkeypatch, in_colab, installed)
-    assert len(calls) == expected_installs
-    if calls:
-        assert (
-            calls[0][1:4] == ["-m", "pip", "install"]
-            and calls[0][-1] == "git+https://github.com/mtlkit/mtlkit"
-        )
-
-
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_every_self_check_placeholder_has_an_answer_in_the_tests(path):
     prefix = path.name[:2]
@@ -271,12 +224,6 @@ def test_self_checks_hold_a_placeholder_that_is_checked(path):
         )
 
 
-@pytest.mark.parametrize("path", lesson_cases())
-def test_setup_cell_is_the_same_in_every_lesson(path):
-    expected = setup_cell(read(lesson("01"))).source
-    assert setup_cell(read(path)).source == expected, "every lesson has the same setup cell"
-
-
 # ---------------------------------------------------------------------------------------- execution
 
 
@@ -294,9 +241,6 @@ def test_lesson_runs_top_to_bottom_in_smoke_mode(path, executed):
     text = run.text()
     assert "✗" not in text
     assert UNANSWERED not in text, "a self-check placeholder was left unanswered"
-    assert run.seconds <= budget(path), (
-        f"{path.name} took {run.seconds:.0f} s, over its {budget(path):.0f} s budget"
-    )
     if run.images() == 0 and path.name[:2] in BEING_ALIGNED:  # a convention, not a crash: xfail for now
         pytest.xfail(BEING_ALIGNED[path.name[:2]] + " (it drew no figure in smoke mode)")
     assert run.images() >= 1, "the notebook drew no figure"
