@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from mtlkit.weighting import Weighting
+
 RESULT_FILE = "metrics.json"
 RESULT_CSV = "metrics.csv"
 
@@ -157,7 +159,7 @@ def build_weighting(config: RunConfig, tasks: dict[str, int]):
     return create(config.weighting, tasks, **config.weighting_kwargs)
 
 
-def check_compatible(model: nn.Module, weighting: nn.Module, device: str | torch.device = "auto") -> None:
+def check_compatible(model: nn.Module, weighting: Weighting, device: str | torch.device = "auto") -> None:
     """Refuse a weighting the model cannot train with before the first step would: gradient methods
     under DDP (:func:`mtlkit.train.distributed.check_weighting`), and whatever the weighting's own
     :meth:`~mtlkit.weighting.Weighting.check_model` refuses (GradNorm: a model without shared
@@ -167,10 +169,9 @@ def check_compatible(model: nn.Module, weighting: nn.Module, device: str | torch
     the CPU), so a CPU run never starts NCCL.
     """
     from mtlkit.train import distributed
-    from mtlkit.train import weighting_calls as calls
 
     distributed.check_weighting(weighting, distributed.setup(device))
-    calls.check_model(weighting, model)
+    weighting.check_model(model)
 
 
 def validate(config: RunConfig, num_classes: Mapping[str, int]) -> None:

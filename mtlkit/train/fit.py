@@ -20,9 +20,9 @@ import torch
 from torch import Tensor, nn
 
 from mtlkit.errors import UserError
+from mtlkit.models.base import regularizer, shared_parameters
 from mtlkit.train import checkpoint as ckpt
 from mtlkit.train import distributed
-from mtlkit.train import weighting_calls as calls
 from mtlkit.train.checks import batch_sizes, check_arguments, check_batches
 from mtlkit.train.device import Precision, resolve_precision
 from mtlkit.train.evaluate import evaluate
@@ -32,6 +32,7 @@ from mtlkit.train.optim import make_optimizer, make_scheduler, param_groups
 
 if TYPE_CHECKING:
     from mtlkit.data import DeviceLoader, TaskDataset
+    from mtlkit.weighting import Weighting
 
 Batch = tuple[Tensor, dict[str, Tensor]]
 
@@ -79,13 +80,13 @@ def fit(
     (on CPU, same seed): every epoch's random numbers depend only on ``(seed, epoch)``.
 
     ``weighting``: a :class:`~mtlkit.weighting.Weighting` (default ``Equal``); a plain ``nn.Module``
-    whose ``forward(losses)`` returns the total also works (see :mod:`mtlkit.train.weighting_calls`).
+    whose ``forward(losses)`` returns the total also works (see :func:`mtlkit.weighting.as_weighting`).
 
     Under ``torchrun`` (``WORLD_SIZE > 1``) the model is wrapped in DDP, each process trains on its
     slice of every batch, metrics are summed over processes and only rank 0 writes checkpoints.
     """
     check_arguments(model, train, val, epochs, batch_size, label_smoothing, select, resume, checkpoint_dir)
-    weighting = calls.check(weighting) if weighting is not None else _default_weighting(model.tasks)
+    weighting = _weighting(weighting, model.tasks)
     ctx = distributed.setup(device)  # before resolving 'auto': it pins this rank's GPU
     drop_last = len(train) > batch_size
     sizes = batch_sizes(len(train), batch_size, drop_last, ctx.world_size)
@@ -94,7 +95,7 @@ def fit(
     cadence = ckpt.Cadence(checkpoint_every, checkpoint_seconds, precision.device.type)
     tasks = list(model.tasks)
     distributed.check_weighting(weighting, ctx)
-    calls.check_model(weighting, model)  # before any work, not at the first backward
+    weighting.check_model(model)  # before any work, not at the first backward
     model.to(precision.device)
     if precision.channels_last:
         model.to(memory_format=torch.channels_last)
@@ -129,7 +130,7 @@ def fit(
 
     wrapped = distributed.wrap(model, ctx, precision.device)
     step_model = torch.compile(wrapped) if compile else wrapped
-    shared = model.shared_parameters() if hasattr(model, "shared_parameters") else []
+    shared = shared_parameters(model)
     val_loader = _eval_loader(val, batch_size, precision)
     progress = progress and ctx.is_main
     writes = checkpoint_dir is not None and ctx.is_main
@@ -161,7 +162,7 @@ def fit(
         record["val"] = (
             evaluate(model, val, precision=precision, loader=val_loader) if val is not None else {}
         )
-        calls.epoch_end(weighting, {t: record["train"][t]["loss"] for t in tasks})
+        weighting.epoch_end({t: record["train"][t]["loss"] for t in tasks})
         if history.append(record) or val is None:
             best_state = ckpt.cpu_state(model)
             if saver is not None:
@@ -185,7 +186,7 @@ class _Run:
     step_model: nn.Module  # the model as called (DDP-wrapped and/or compiled)
     model: nn.Module  # the plain model: parameters, regulariser, state dict
     loader: DeviceLoader
-    weighting: nn.Module
+    weighting: Weighting
     opt: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     shared: list[nn.Parameter]
@@ -221,7 +222,7 @@ def _train_epoch(run: _Run) -> dict[str, Any]:
         "train": {
             t: {"loss": totals[i] / seen, "acc": totals[len(tasks) + i] / seen} for i, t in enumerate(tasks)
         },
-        "weights": calls.weights(run.weighting),
+        "weights": run.weighting.weights,
         "seconds": seconds,
         "images_per_s": seen / seconds if seconds > 0 else float("nan"),
     }
@@ -235,15 +236,14 @@ def _step(
         logits = run.step_model(images)
     losses = task_losses(logits, labels, run.label_smoothing)
     run.opt.zero_grad(set_to_none=True)
-    regularizer = getattr(run.model, "regularizer", None)
+    penalty = regularizer(run.model)
     if run.ctx.enabled:  # one backward through DDP's hooks, regulariser included
-        total = calls.total(run.weighting, losses)
-        (total + regularizer() if regularizer is not None else total).backward()
+        (run.weighting(losses) + penalty).backward()
         distributed.average_gradients(run.weighting, run.ctx)
     else:
-        calls.backward(run.weighting, losses, run.shared)
-        if regularizer is not None:
-            regularizer().backward()  # parameters only, no activations: a cheap second graph
+        run.weighting.backward(losses, run.shared)
+        if penalty.requires_grad:  # the default zero has no graph
+            penalty.backward()  # parameters only, no activations: a cheap second graph
     run.opt.step()
     run.scheduler.step()
     return logits, losses
@@ -274,10 +274,11 @@ class _Saver:
             ckpt.save_last(self.directory, state)
 
 
-def _default_weighting(tasks: dict[str, int]) -> nn.Module:
-    from mtlkit.weighting import create
+def _weighting(weighting: object, tasks: dict[str, int]) -> Weighting:
+    """The weighting as a :class:`Weighting` (a plain module wrapped); ``Equal`` when none is given."""
+    from mtlkit.weighting import as_weighting, create
 
-    return create("equal", tasks)
+    return create("equal", tasks) if weighting is None else as_weighting(weighting, tasks)
 
 
 def _eval_loader(val: TaskDataset | None, batch_size: int, precision: Precision) -> DeviceLoader | None:
