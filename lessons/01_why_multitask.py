@@ -409,6 +409,55 @@ check.true(counts["MTL"]["total"] < stl_pair, "hard sharing needs fewer paramete
 # tell a real difference from seed noise (several seeds, paired comparisons, confidence intervals).
 # The parameter saving, by contrast, is exact.
 #
+# ### The superclass as an auxiliary task, and negative transfer
+#
+# If only the fine task matters, the superclass is an **auxiliary task** (Ruder 2017, §6): a related
+# task trained alongside only to help the main one. Its labels are a *hint* (Abu-Mostafa, 1990) that
+# points the shared features at what separates the families. Is it the *relation* that helps? Replace
+# the real families by a **random regrouping** of the 12 classes into 4 groups of 3: still a function
+# of the fine label, but one that shares no visual structure with it. The shared backbone must now also
+# separate arbitrary groups. When a second task makes the first one worse, that is **negative
+# transfer**.
+
+# %%
+import dataclasses
+
+generator = torch.Generator().manual_seed(SEED + 7)
+random_groups = torch.randperm(tasks["fine"], generator=generator) % tasks["coarse"]  # 4 groups of 3
+
+
+def regrouped(ds):
+    """The same images with the coarse task replaced by the random regrouping of the classes."""
+    names = {**ds.class_names, "coarse": [f"group {g}" for g in range(tasks["coarse"])]}
+    coarse = random_groups[ds.labels["fine"]]
+    return dataclasses.replace(
+        ds, labels={**ds.labels, "coarse": coarse}, coarse_of_fine=random_groups, class_names=names
+    )
+
+
+torch.manual_seed(SEED)  # the same initial backbone weights as the three models above
+random_mtl = HardSharing(create("tiny_cnn", width=WIDTH), tasks)
+fit(random_mtl, regrouped(train), regrouped(val), epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED)
+fine_acc = {
+    "STL-fine": results["STL-fine"]["fine"]["acc"],
+    "MTL + real families": results["MTL"]["fine"]["acc"],
+    "MTL + random groups": evaluate(random_mtl, regrouped(test))["fine"]["acc"],
+}
+fig, ax = plt.subplots(figsize=(6, 3.2))
+ax.bar(list(fine_acc), list(fine_acc.values()), color=["tab:blue", "tab:orange", "tab:red"])
+ax.axhline(1 / tasks["fine"], ls=":", color="gray")
+ax.set_ylabel("fine test accuracy")
+ax.set_title("The fine task, alone and with two different second tasks (dotted: chance)")
+plt.show()
+for name, acc in fine_acc.items():
+    print(f"{name:>20}: fine test accuracy {acc:.1%}")
+
+# %% [markdown]
+# Read the three bars against each other: the orange bar minus the blue one is what the real
+# superclass did for the fine task, the red bar minus the blue one what an unrelated grouping did.
+# One seed again; lesson 6 shows how to tell such gaps from noise, and lesson 5 measures how the two
+# tasks' gradients agree or conflict during training.
+#
 # ## 7. The 2023 study, and the questions this course revisits
 #
 # The study (M. T. Nguyen & P. Chen, ECE 6524 final project, 2023,
@@ -490,6 +539,20 @@ check.true(
 check.true(all(p.grad is not None for p in model.backbone.parameters()), "every backbone parameter gets one")
 
 # %% [markdown]
+# **Q3.** Is the random regrouping's coarse label a function of the fine label, i.e. do all images of
+# one class always get the same group? Answer `True` or `False` in `my_answer`.
+
+# %%
+my_answer = None  # your answer: True or False
+is_function = all(
+    len(set(regrouped(train).labels["coarse"][train.labels["fine"] == f].tolist())) <= 1
+    for f in range(tasks["fine"])
+)
+check.answer(
+    my_answer, is_function, "the random grouping is a function of the fine label", hint="look at `regrouped`"
+)
+
+# %% [markdown]
 # ## Summary
 #
 # - MTL minimises a weighted sum of task losses over shared and task-specific parameters; hard
@@ -498,10 +561,13 @@ check.true(all(p.grad is not None for p in model.backbone.parameters()), "every 
 # - A task costs only its head: hard sharing serves two tasks for little more than the price of one.
 # - Whether it also *improves accuracy* is an empirical question, and one seed on one split cannot
 #   answer it.
+# - Seen from the fine task, the superclass is an auxiliary task (a hint); a second task unrelated
+#   to the first can make it worse (negative transfer). Both are measured, not assumed.
 #
 # **Next:** lesson 2 builds the CIFAR tasks and shows why "MTL helps the superclass" needs a
 # careful baseline.
 #
 # *References:* R. Caruana, *Multitask Learning*, Machine Learning 28, 1997. J. Baxter, *A Model of
 # Inductive Bias Learning*, JAIR 12, 2000. S. Ruder, *An Overview of Multi-Task Learning in Deep
-# Neural Networks*, arXiv:1706.05098, 2017.
+# Neural Networks*, arXiv:1706.05098, 2017. Y. S. Abu-Mostafa, *Learning from Hints in Neural
+# Networks*, Journal of Complexity 6, 1990.

@@ -11,11 +11,13 @@ the library's.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from notebook_runner import (
     BEING_ALIGNED,
@@ -42,7 +44,7 @@ SHARED_DATA = Path(__file__).parents[3] / "shared" / "data"  # the shared/ folde
 # The self-check answers, as a student would type them: one expression per `my_answer = None  # your
 # answer` placeholder, in notebook order (tests/lessons/notebook_runner.py fills them in).
 ANSWERS: dict[str, list[str]] = {
-    "01": ["sum(9 * a * b + 2 * b for a, b in zip([3, 32, 64, 128], [32, 64, 128, 128]))"],
+    "01": ["sum(9 * a * b + 2 * b for a, b in zip([3, 32, 64, 128], [32, 64, 128, 128]))", "True"],
     "02": ["0.5 + 0.5 * 4 / 99"],
     "03": ["(24 * 256 * 192**2 + 4 * 256**2 * 192) / (24 * 64 * 192**2 + 4 * 64**2 * 192)", "2"],
     "04": ["3 * 3 * (64 + 64 + 128 + 256 + 512)", "1e-3 * 0.5**2", "torch.full((2, 2, 6), 0.5)"],
@@ -50,6 +52,8 @@ ANSWERS: dict[str, list[str]] = {
         "{t: 2 * math.exp(r / 2) / (math.exp(0.5 / 2) + math.exp(0.9 / 2)) for t, r in {'fine': 0.5, 'coarse': 0.9}.items()}",
         "1 / (2 * 0.25)",
         "[0.5, 1.5]",
+        "(1 * -2 + 2 * 0.5) / ((1 + 4) ** 0.5 * (4 + 0.25) ** 0.5)",
+        "[0.2, 0.5]",
     ],
     "06": [
         "(0.62 - 2.776 * (0.001 / 4) ** 0.5 / 5**0.5, 0.62 + 2.776 * (0.001 / 4) ** 0.5 / 5**0.5)",
@@ -278,6 +282,34 @@ def test_lesson02_falls_back_to_shapes_without_cifar(executed):
     assert "FALLING BACK to the synthetic `shapes` dataset" in text
     assert "MTLKIT_DATA" in text, "the message says how to provide CIFAR"
     assert "✓ shapes: hand-built coarse labels = mtlkit's" in text
+
+
+def fake_cifar(root: Path) -> Path:
+    """CIFAR-10 and CIFAR-100 in the official pickle layout, small (tests/data/data_helpers.py)."""
+    spec = importlib.util.spec_from_file_location("data_helpers", REPO / "tests" / "data" / "data_helpers.py")
+    helpers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helpers)
+    rng = np.random.default_rng(0)  # random pixels: the writer's own pattern has a constant channel (std 0)
+    helpers.fake_images = lambda n, offset: rng.integers(0, 256, (n, 3072), dtype=np.uint8)
+    helpers.write_fake_cifar10(root, per_batch=100, n_test=200)
+    helpers.write_fake_cifar100(root)
+    return root
+
+
+@pytest.mark.slow
+def test_lesson02_takes_the_cifar_path_on_a_fake_cifar(tmp_path):
+    """With CIFAR in $MTLKIT_DATA (here a small fake in the official format) lesson 2 studies it, and its
+    class browser answers headless (no cell waits for a front-end)."""
+    root = fake_cifar(tmp_path / "cifar")
+    run = execute(
+        lesson("02"), tmp_path, probe=PROBES["02"], env={"MTLKIT_DATA": str(root)}, answers=ANSWERS["02"]
+    )
+    assert run.error is None, run.error
+    text = run.text()
+    assert "FALLING BACK" not in text
+    assert "cifar100: tasks {'fine': 100, 'coarse': 20}" in text
+    assert "✓ cifar10: hand-built coarse labels = mtlkit's" in text
+    assert run.probe["seen"] == run.probe["members"] and len(run.probe["options"]) == 20
 
 
 @pytest.mark.slow
