@@ -89,7 +89,9 @@ def test_an_unknown_option_lists_the_options_with_defaults_and_the_closest(make,
 
 
 def test_an_option_only_another_name_has_is_refused_with_none_valid():
-    with pytest.raises(UserError, match=r"architecture 'hard' has no option 'coupling'; valid options: none$"):
+    with pytest.raises(
+        UserError, match=r"architecture 'hard' has no option 'coupling'; valid options: none$"
+    ):
         architecture("hard", coupling=1.0)
 
 
