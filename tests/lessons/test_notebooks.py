@@ -223,9 +223,7 @@ def test_self_checks_hold_a_placeholder_that_is_checked(path):
     assert cells, "the self-check asks at least one question with a `my_answer = None  # your answer` cell"
     for i in cells:
         source = nb.cells[i].source
-        assert "check.answer(my_answer" in source or "check.filled(my_answer" in source, (
-            f"cell {i} never checks my_answer"
-        )
+        assert re.search(r"check\.(answer|filled)\(\s*my_answer", source), f"cell {i} never checks my_answer"
 
 
 # ---------------------------------------------------------------------------------------- execution
