@@ -521,7 +521,12 @@ two_stl = sum(
     for t, k in {"fine": 100, "coarse": 20}.items()
 )
 one_mtl = count_parameters(HardSharing(create("tiny_cnn", width=w), {"fine": 100, "coarse": 20}))["total"]
-check.answer(my_answer, two_stl - one_mtl, "parameters saved by hard sharing")
+check.answer(
+    my_answer,
+    two_stl - one_mtl,
+    "parameters saved by hard sharing",
+    hint="two STL models hold two backbones and two heads; MTL one backbone and both heads",
+)
 
 # %% [markdown]
 # **Q2.** In `HandHardSharing`, which parameters receive a gradient from the coarse loss alone?
@@ -563,6 +568,8 @@ check.answer(
 #   answer it.
 # - Seen from the fine task, the superclass is an auxiliary task (a hint); a second task unrelated
 #   to the first can make it worse (negative transfer). Both are measured, not assumed.
+#
+# **Practice:** exercise 1, [`01_hard_sharing/01_hard_sharing.ipynb`](../exercises/01_hard_sharing/01_hard_sharing.ipynb) (graded with nbgrader).
 #
 # **Next:** lesson 2 builds the CIFAR tasks and shows why "MTL helps the superclass" needs a
 # careful baseline.

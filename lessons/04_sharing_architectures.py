@@ -537,7 +537,12 @@ print(f"layer1: {stage_params:,} parameters; one task's attention module: {atten
 # %%
 my_answer = None  # your answer: the number of alpha parameters
 three = CrossStitch(lambda: create("resnet18"), {"fine": 10, "coarse": 2, "third": 5})
-check.answer(my_answer, count_parameters(three)["shared"], "cross-stitch alphas for 3 tasks on ResNet-18")
+check.answer(
+    my_answer,
+    count_parameters(three)["shared"],
+    "cross-stitch alphas for 3 tasks on ResNet-18",
+    hint="T^2 alphas per channel, after every stage",
+)
 del three
 
 # %% [markdown]
@@ -550,7 +555,13 @@ my_answer = None  # your answer: the penalty, a number
 pair = SoftSharing(make_conv, tasks, coupling=1e-3)
 with torch.no_grad():
     next(pair.backbones["coarse"].parameters()).view(-1)[0] += 0.5
-check.answer(my_answer, pair.regularizer().item(), "soft-sharing penalty for one weight apart", atol=1e-9)
+check.answer(
+    my_answer,
+    pair.regularizer().item(),
+    "soft-sharing penalty for one weight apart",
+    atol=1e-9,
+    hint="c times the squared difference",
+)
 
 # %% [markdown]
 # **Q3.** Which alphas make a cross-stitch unit feed **both** columns the **same** input at the next
@@ -577,6 +588,8 @@ if check.filled(my_answer):
 #   learning rate than the network so that they move at all.
 # - MTAN shares one network and lets each task *select* features with cheap attention masks;
 #   decoder-focused designs let tasks refine each other's predictions.
+#
+# **Practice:** exercise 4, [`04_cross_stitch/04_cross_stitch.ipynb`](../exercises/04_cross_stitch/04_cross_stitch.ipynb) (graded with nbgrader).
 #
 # **Next:** lesson 5 asks the other half of the question: given the architecture, how much should
 # each task's loss count?
