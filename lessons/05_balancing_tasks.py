@@ -653,13 +653,7 @@ my_answer = None  # your answer: {"fine": ..., "coarse": ...}
 dwa = DWA(["fine", "coarse"], temperature=2.0)
 dwa.epoch_end({"fine": 2.0, "coarse": 1.0})
 dwa.epoch_end({"fine": 1.0, "coarse": 0.9})
-check.answer(
-    my_answer,
-    dwa.weights,
-    "DWA weights for epoch 3",
-    atol=1e-4,
-    hint="w_k = L_k(2) / L_k(1); weights = K softmax(w / T)",
-)
+check.answer(my_answer, dwa.weights, "DWA weights for epoch 3", atol=1e-4, hint="K softmax(w/T), w=L2/L1")
 check.true(
     dwa.weights["coarse"] > dwa.weights["fine"], "the task whose loss fell more slowly gets more weight"
 )
@@ -674,13 +668,7 @@ my_answer = None  # your answer: the weight, a number
 u = Uncertainty(["fine", "coarse"])
 with torch.no_grad():
     u.log_vars.fill_(math.log(0.25))  # the optimum s* = log L
-check.answer(
-    my_answer,
-    u.weights["fine"],
-    "uncertainty weight at the optimum",
-    atol=1e-6,
-    hint="at the optimum s = log L, weight 0.5 exp(-s)",
-)
+check.answer(my_answer, u.weights["fine"], "uncertainty weight at the optimum", atol=1e-6, hint="s = log L")
 
 # %% [markdown]
 # **Q3.** PCGrad on $g_1 = (1, 0)$ and $g_2 = (-1, 1)$: what is the combined update direction? Put it in
@@ -692,11 +680,7 @@ my_answer = None  # your answer: [x, y]
 g12 = torch.tensor([[1.0, 0.0], [-1.0, 1.0]])
 update = project_conflicting(g12, [[1], [0]]).sum(0)
 check.answer(
-    my_answer,
-    update.tolist(),
-    "PCGrad update for g1=(1,0), g2=(-1,1)",
-    atol=1e-6,
-    hint="project each gradient off the other when their dot product is negative, then add",
+    my_answer, update.tolist(), "PCGrad update for g1=(1,0), g2=(-1,1)", atol=1e-6, hint="project, then add"
 )
 
 # %% [markdown]
