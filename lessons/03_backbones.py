@@ -30,6 +30,7 @@
 # %% tags=["parameters"]
 # Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
 # seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
+# Full run (QUICK = False) on 2 CPU cores: not measured yet (lessons/README.md, "Measured times").
 import importlib.util
 import os
 import subprocess
@@ -41,7 +42,7 @@ EMBED_DIM = 48 if QUICK else 192  # 192 and 12 blocks: exactly mtlkit's vit_tiny
 DEPTH = 2 if QUICK else 12
 HEADS = 3
 PATCH = 4
-STEM_TRAIN_SIZE = 120 if QUICK else 1200  # shapes images for the stem experiment
+STEM_TRAIN_SIZE = 60 if QUICK else 1200  # shapes images for the stem experiment
 STEM_EPOCHS = 1 if QUICK else 3
 BATCH_SIZE = 32 if QUICK else 128
 
