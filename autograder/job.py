@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -159,10 +160,10 @@ class _Capture(logging.Handler):
         self.lines.append(self.format(record))
 
 
-def _grade_item(manifest: dict, gradebook: bytes, item: dict, shared, work: Path) -> dict:
+def _grade_item(manifest: dict, gradebook: bytes, item: dict, shared, work: Path, runtimes: Path) -> dict:
     from nbgrader.converters import Autograde, GenerateFeedback
 
-    course, runtime = work / f"s{item['index']}", work / "runtime" / f"s{item['index']}"
+    course, runtime = work / f"s{item['index']}", runtimes / f"s{item['index']}"
     spec = _prepare(course, runtime, manifest, item, gradebook)
     os.environ.clear()
     os.environ.update(_environment(course, runtime))
@@ -186,7 +187,9 @@ def _grade_item(manifest: dict, gradebook: bytes, item: dict, shared, work: Path
         outcome = {"log": capture.lines[-20:], "seconds": seconds, **found}
         failed = [m for line in capture.lines for m in _NO_START if m in line]
         if not found["graded"] and failed:  # no student code ran yet
-            outcome["kernel_start"] = f"{failed[0]}; it printed: " + (_last_line(course / "kernel.log") or "nothing")
+            outcome["kernel_start"] = f"{failed[0]}; it printed: " + (
+                _last_line(course / "kernel.log") or "nothing"
+            )
         return outcome
     finally:
         if manifest.get("keep_work") and (course / "kernel.log").is_file():
@@ -212,13 +215,21 @@ def _grade_all(control, results) -> None:
     gradebook = base64.b64decode(manifest["gradebook"])
     shared = settings.from_text(manifest["config"], Path(manifest["config_path"]))
     work = Path(manifest["work"])
-    (work / "runtime").mkdir(mode=0o700, exist_ok=True)
+    runtime = Path(tempfile.mkdtemp(prefix="mtlkit-k", dir="/tmp"))  # short: a socket path has 107 bytes
     if os.geteuid() == 0 and manifest["jailed"]:  # private mount namespace: see the module docstring
         size = f"size={RUNTIME_BYTES},mode=0755"
-        subprocess.run(["mount", "-t", "tmpfs", "-o", size, "tmpfs", str(work / "runtime")], check=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", size, "tmpfs", str(runtime)], check=True)
+    try:
+        _grade_items(manifest, gradebook, shared, work, runtime, results)
+    finally:
+        subprocess.run(["umount", "-l", str(runtime)], capture_output=True, check=False)
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def _grade_items(manifest: dict, gradebook: bytes, shared, work: Path, runtime: Path, results) -> None:
     for item in manifest["items"]:
         try:
-            outcome = _grade_item(manifest, gradebook, item, shared, work)
+            outcome = _grade_item(manifest, gradebook, item, shared, work, runtime)
         except Exception as err:  # this student's error row; the others are still graded
             outcome = {"graded": False, "failed": f"{type(err).__name__}: {err}"[:300]}
         line = json.dumps({**outcome, "index": item["index"]})
