@@ -14,7 +14,8 @@ allow-list, as graders that run a kernel in a container do (nbgrader docs, "kern
   always RLIMIT_FSIZE, RLIMIT_CPU and no core files. The tmpfs size caps the total disk it can fill.
 
 The kernel talks to nbclient over ipc (unix) sockets in the runtime folder: no TCP port is chosen, so
-concurrent batches can never race for one (the cause of "kernel could not start" under load).
+concurrent batches never race for one. Its processes end with its PID namespace and cgroup, never by a
+namespace id (Linux reuses those at once: killing by one killed other batches' kernels).
 """
 
 from __future__ import annotations
