@@ -45,8 +45,8 @@ import sys
 
 QUICK = os.environ.get("MTLKIT_SMOKE") == "1"
 SEED = 0
-TRAIN_SIZE = 480 if QUICK else 4000  # images in the shapes pool (90% train, 10% validation)
-EPOCHS = 2 if QUICK else 8
+TRAIN_SIZE = 320 if QUICK else 4000  # images in the shapes pool (90% train, 10% validation)
+EPOCHS = 1 if QUICK else 8
 BATCH_SIZE = 64 if QUICK else 128
 LR = 2e-3
 # The convolutional backbone of the STL / hard / soft / cross-stitch comparison: a tiny CNN on a CPU;
