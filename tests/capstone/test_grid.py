@@ -7,9 +7,12 @@ from mtlkit.errors import UserError
 
 
 def test_quick_grid_is_backbones_times_modes_with_deterministic_names():
-    runs = plan(presets.get("quick"))
+    runs = plan(presets.get("quick"))  # three seeds by default: paired intervals need several
     assert [r.name for r in runs] == [
-        f"shapes-{b}-{m}-{'equal' if m == 'mtl' else 'none'}-s0" for b in ("cnn", "vit") for m in MODES
+        f"shapes-{b}-{m}-{'equal' if m == 'mtl' else 'none'}-s{s}"
+        for b in ("cnn", "vit")
+        for s in (0, 1, 2)
+        for m in MODES
     ]
 
 
