@@ -92,7 +92,7 @@ def test_bad_choices_are_user_errors(kwargs, message):
 
 
 def test_unknown_preset_lists_the_valid_ones():
-    with pytest.raises(UserError, match="choose one of: quick, seed, strong"):
+    with pytest.raises(UserError, match="choose one of: modern_small, quick, seed, strong"):
         presets.get("fast")
 
 

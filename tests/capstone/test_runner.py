@@ -75,7 +75,7 @@ def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--preset", "fast"], "unknown preset 'fast'; choose one of: quick, modern_small, seed, strong"),
+        (["--preset", "fast"], "unknown preset 'fast'; choose one of: modern_small, quick, seed, strong"),
         (["--backbones", "resnet152"], "unknown backbone 'resnet152'"),
         (["--devices", "gpu0"], "--devices takes GPU indices or 'cpu'"),
         (["--datasets", "cifar10", "--root", "/nonexistent/data"], "cifar10"),
