@@ -99,4 +99,4 @@ def test_unknown_preset_lists_the_valid_ones():
 def test_every_preset_builds_valid_configs():
     for preset in presets.PRESETS.values():
         runs = plan(preset)
-        assert len(runs) == len(preset.datasets) * len(preset.backbones) * len(MODES)
+        assert len(runs) == len(preset.datasets) * len(preset.backbones) * len(MODES) * len(preset.seeds)

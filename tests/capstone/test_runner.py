@@ -131,7 +131,7 @@ def test_a_bad_option_of_any_planned_run_fails_before_any_output(
 def test_cli_help_lists_the_presets(capsys):
     with pytest.raises(SystemExit):
         main(["capstone", "--help"])
-    assert "quick, seed or strong" in capsys.readouterr().out
+    assert "quick, modern_small, seed or strong" in capsys.readouterr().out
 
 
 def test_run_json_records_the_cell_and_config(tmp_path, fake_run):
