@@ -38,6 +38,7 @@
 # %% tags=["parameters"]
 # Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
 # seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
+# Full run (QUICK = False) on 2 CPU cores: not measured yet (lessons/README.md, "Measured times").
 import importlib.util
 import os
 import subprocess
@@ -524,7 +525,12 @@ two_stl = sum(
     for t, k in {"fine": 100, "coarse": 20}.items()
 )
 one_mtl = count_parameters(HardSharing(create("tiny_cnn", width=w), {"fine": 100, "coarse": 20}))["total"]
-check.answer(my_answer, two_stl - one_mtl, "parameters saved by hard sharing")
+check.answer(
+    my_answer,
+    two_stl - one_mtl,
+    "parameters saved by hard sharing",
+    hint="two STL models hold two backbones and two heads; MTL one backbone and both heads",
+)
 
 # %% [markdown]
 # **Q2.** In `HandHardSharing`, which parameters receive a gradient from the coarse loss alone?
@@ -566,6 +572,8 @@ check.answer(
 #   answer it.
 # - Seen from the fine task, the superclass is an auxiliary task (a hint); a second task unrelated
 #   to the first can make it worse (negative transfer). Both are measured, not assumed.
+#
+# **Practice:** exercise 1, [`01_hard_sharing/01_hard_sharing.ipynb`](../exercises/01_hard_sharing/01_hard_sharing.ipynb) (graded with nbgrader).
 #
 # **Next:** lesson 2 builds the CIFAR tasks and shows why "MTL helps the superclass" needs a
 # careful baseline.

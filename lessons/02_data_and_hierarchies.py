@@ -33,6 +33,7 @@
 # %% tags=["parameters"]
 # Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
 # seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
+# Full run (QUICK = False) on 2 CPU cores: not measured yet (lessons/README.md, "Measured times").
 import importlib.util
 import os
 import subprocess
@@ -463,7 +464,13 @@ pred = torch.where(right, true_y, wrong)
 g100 = torch.arange(100) // 5  # a CIFAR-100-like map: 20 superclasses of 5 classes
 simulated = (g100[pred] == g100[true_y]).float().mean().item()
 print(f"simulation: {simulated:.4f}")
-check.answer(my_answer, simulated, "coarse-from-fine of a random-mistake model", atol=5e-3)
+check.answer(
+    my_answer,
+    simulated,
+    "coarse-from-fine of a random-mistake model",
+    atol=5e-3,
+    hint="a wrong class lands in the right superclass in 4 of the 99 other classes",
+)
 
 # %% [markdown]
 # **Q2.** Why must the *sum* rule be at least as good as the *map* rule when the fine probabilities
@@ -492,5 +499,7 @@ check.answer(my_answer, simulated, "coarse-from-fine of a random-mistake model",
 #   only an inductive bias.
 # - "MTL improves superclass accuracy" must beat the STL superclass model **and** the
 #   coarse-from-fine baseline (and, on CIFAR-10, the 60% majority class).
+#
+# **Practice:** exercise 2, [`02_superclasses/02_superclasses.ipynb`](../exercises/02_superclasses/02_superclasses.ipynb) (graded with nbgrader).
 #
 # **Next:** lesson 3 opens the two backbones of the study, a ViT and a ResNet-152.

@@ -30,6 +30,7 @@
 # %% tags=["parameters"]
 # Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
 # seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
+# Full run (QUICK = False) on 2 CPU cores: not measured yet (lessons/README.md, "Measured times").
 import importlib.util
 import os
 import subprocess
@@ -41,7 +42,7 @@ EMBED_DIM = 48 if QUICK else 192  # 192 and 12 blocks: exactly mtlkit's vit_tiny
 DEPTH = 2 if QUICK else 12
 HEADS = 3
 PATCH = 4
-STEM_TRAIN_SIZE = 120 if QUICK else 1200  # shapes images for the stem experiment
+STEM_TRAIN_SIZE = 60 if QUICK else 1200  # shapes images for the stem experiment
 STEM_EPOCHS = 1 if QUICK else 3
 BATCH_SIZE = 32 if QUICK else 128
 
@@ -537,7 +538,13 @@ my_answer = None  # your answer: the factor, a number
 measured = [count_flops(create("vit_tiny", depth=1, patch_size=p)) for p in (4, 2)]
 embed = [2 * n * 3 * p * p * 192 for n, p in ((64, 4), (256, 2))]  # subtract the patch embedding
 ratio = (measured[1] - embed[1]) / (measured[0] - embed[0])
-check.answer(my_answer, ratio, "patch 2 vs 4: block FLOPs ratio", atol=0.01)
+check.answer(
+    my_answer,
+    ratio,
+    "patch 2 vs 4: block FLOPs ratio",
+    atol=0.01,
+    hint="N grows 4x: the 24ND^2 term grows 4x, the 4N^2D term 16x",
+)
 
 # %% [markdown]
 # **Q2.** With the ImageNet stem, what feature-map side would layer4 see on a 64×64 image? Work it
@@ -549,7 +556,12 @@ my_answer = None  # your answer: layer4's side in pixels
 
 with torch.no_grad():
     side = create("resnet18", stem="imagenet").eval().forward_stages(torch.zeros(1, 3, 64, 64)).shape[-1]
-check.answer(my_answer, side, "64x64 image, ImageNet stem: layer4's side")
+check.answer(
+    my_answer,
+    side,
+    "64x64 image, ImageNet stem: layer4's side",
+    hint="the stem divides the side by 4, then three stages halve it",
+)
 
 # %% [markdown]
 # ## Summary
@@ -563,6 +575,8 @@ check.answer(my_answer, side, "64x64 image, ImageNet stem: layer4's side")
 #   the CIFAR stem keeps a 4×4 map, at many times the compute (Part C).
 # - When you compare ViT and ResNet-152 (RQ1, RQ3), say which stem, how many parameters and how many
 #   FLOPs: "ResNet-152" alone does not define the model.
+#
+# **Practice:** exercise 3, [`03_attention/03_attention.ipynb`](../exercises/03_attention/03_attention.ipynb) (graded with nbgrader).
 #
 # **Next:** lesson 4 — hard vs soft sharing and cross-stitch networks.
 #

@@ -37,6 +37,7 @@
 # %% tags=["parameters"]
 # Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
 # seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
+# Full run (QUICK = False) on 2 CPU cores: not measured yet (lessons/README.md, "Measured times").
 import importlib.util
 import os
 import subprocess
@@ -44,8 +45,8 @@ import sys
 
 QUICK = os.environ.get("MTLKIT_SMOKE") == "1"
 SEED = 0
-TRAIN_SIZE = 480 if QUICK else 4000  # images in the shapes pool (90% train, 10% validation)
-EPOCHS = 2 if QUICK else 8
+TRAIN_SIZE = 320 if QUICK else 4000  # images in the shapes pool (90% train, 10% validation)
+EPOCHS = 1 if QUICK else 8
 BATCH_SIZE = 64 if QUICK else 128
 LR = 2e-3
 # The convolutional backbone of the STL / hard / soft / cross-stitch comparison: a tiny CNN on a CPU;
@@ -537,7 +538,12 @@ print(f"layer1: {stage_params:,} parameters; one task's attention module: {atten
 # %%
 my_answer = None  # your answer: the number of alpha parameters
 three = CrossStitch(lambda: create("resnet18"), {"fine": 10, "coarse": 2, "third": 5})
-check.answer(my_answer, count_parameters(three)["shared"], "cross-stitch alphas for 3 tasks on ResNet-18")
+check.answer(
+    my_answer,
+    count_parameters(three)["shared"],
+    "cross-stitch alphas for 3 tasks on ResNet-18",
+    hint="T^2 alphas per channel, after every stage",
+)
 del three
 
 # %% [markdown]
@@ -550,7 +556,13 @@ my_answer = None  # your answer: the penalty, a number
 pair = SoftSharing(make_conv, tasks, coupling=1e-3)
 with torch.no_grad():
     next(pair.backbones["coarse"].parameters()).view(-1)[0] += 0.5
-check.answer(my_answer, pair.regularizer().item(), "soft-sharing penalty for one weight apart", atol=1e-9)
+check.answer(
+    my_answer,
+    pair.regularizer().item(),
+    "soft-sharing penalty for one weight apart",
+    atol=1e-9,
+    hint="c times the squared difference",
+)
 
 # %% [markdown]
 # **Q3.** Which alphas make a cross-stitch unit feed **both** columns the **same** input at the next
@@ -577,6 +589,8 @@ if check.filled(my_answer):
 #   learning rate than the network so that they move at all.
 # - MTAN shares one network and lets each task *select* features with cheap attention masks;
 #   decoder-focused designs let tasks refine each other's predictions.
+#
+# **Practice:** exercise 4, [`04_cross_stitch/04_cross_stitch.ipynb`](../exercises/04_cross_stitch/04_cross_stitch.ipynb) (graded with nbgrader).
 #
 # **Next:** lesson 5 asks the other half of the question: given the architecture, how much should
 # each task's loss count?

@@ -38,6 +38,7 @@
 # %% tags=["parameters"]
 # Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
 # seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
+# Full run (QUICK = False) on 2 CPU cores: not measured yet (lessons/README.md, "Measured times").
 import importlib.util
 import os
 import subprocess
@@ -653,7 +654,7 @@ my_answer = None  # your answer: {"fine": ..., "coarse": ...}
 dwa = DWA(["fine", "coarse"], temperature=2.0)
 dwa.epoch_end({"fine": 2.0, "coarse": 1.0})
 dwa.epoch_end({"fine": 1.0, "coarse": 0.9})
-check.answer(my_answer, dwa.weights, "DWA weights for epoch 3", atol=1e-4)
+check.answer(my_answer, dwa.weights, "DWA weights for epoch 3", atol=1e-4, hint="K softmax(w/T), w=L2/L1")
 check.true(
     dwa.weights["coarse"] > dwa.weights["fine"], "the task whose loss fell more slowly gets more weight"
 )
@@ -668,7 +669,7 @@ my_answer = None  # your answer: the weight, a number
 u = Uncertainty(["fine", "coarse"])
 with torch.no_grad():
     u.log_vars.fill_(math.log(0.25))  # the optimum s* = log L
-check.answer(my_answer, u.weights["fine"], "uncertainty weight at the optimum", atol=1e-6)
+check.answer(my_answer, u.weights["fine"], "uncertainty weight at the optimum", atol=1e-6, hint="s = log L")
 
 # %% [markdown]
 # **Q3.** PCGrad on $g_1 = (1, 0)$ and $g_2 = (-1, 1)$: what is the combined update direction? Put it in
@@ -679,7 +680,9 @@ my_answer = None  # your answer: [x, y]
 
 g12 = torch.tensor([[1.0, 0.0], [-1.0, 1.0]])
 update = project_conflicting(g12, [[1], [0]]).sum(0)
-check.answer(my_answer, update.tolist(), "PCGrad update for g1=(1,0), g2=(-1,1)", atol=1e-6)
+check.answer(
+    my_answer, update.tolist(), "PCGrad update for g1=(1,0), g2=(-1,1)", atol=1e-6, hint="project, then add"
+)
 
 # %% [markdown]
 # **Q4.** Two task gradients on the shared parameters are $g_1 = (1, 2)$ and $g_2 = (-2, 0.5)$. What is
@@ -722,6 +725,8 @@ check.answer(
 #   random weighting are other ways to pick a point on it, and a tuned fixed weighting is hard to beat.
 # - Loss definitions can hide weights (binary cross-entropy averaged over 20 outputs).
 # - No method wins by default; compare them over seeds, on validation data (lesson 6).
+#
+# **Practice:** exercise 5, [`05_weighting/05_weighting.ipynb`](../exercises/05_weighting/05_weighting.ipynb) (graded with nbgrader).
 #
 # *References:* A. Kendall, Y. Gal, R. Cipolla, *Multi-Task Learning Using Uncertainty to Weigh
 # Losses for Scene Geometry and Semantics*, CVPR 2018. S. Liu, E. Johns, A. Davison, *End-to-End

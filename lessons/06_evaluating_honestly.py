@@ -40,6 +40,7 @@
 # %% tags=["parameters"]
 # Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
 # seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
+# Full run (QUICK = False) on 2 CPU cores: not measured yet (lessons/README.md, "Measured times").
 import importlib.util
 import os
 import subprocess
@@ -555,7 +556,13 @@ for seed in SEEDS:  # the curve at fit's selected epoch is the model we tested (
 my_answer = None  # your answer: (low, high)
 
 values = [0.61, 0.64, 0.60, 0.63, 0.62]
-check.answer(my_answer, interval95(values), "95% interval of five seeds", atol=1e-4)
+check.answer(
+    my_answer,
+    interval95(values),
+    "95% interval of five seeds",
+    atol=1e-4,
+    hint="mean ± t(0.975, n-1) * s / sqrt(n), with the sample standard deviation s",
+)
 
 # %% [markdown]
 # **Q2.** A multi-task model reaches a fine **loss** of 1.0 where the single-task model reaches 1.25.
@@ -565,7 +572,9 @@ check.answer(my_answer, interval95(values), "95% interval of five seeds", atol=1
 my_answer = None  # your answer: delta_m, a number (0.1 for +10%)
 
 measured = delta_m({"fine": 1.0}, {"fine": 1.25}, lower_is_better={"fine"})
-check.answer(my_answer, measured, "delta_m of a loss", atol=1e-9)
+check.answer(
+    my_answer, measured, "delta_m of a loss", atol=1e-9, hint="for a loss, lower is better: the sign flips"
+)
 check.true(measured > 0, "a lower loss is an improvement: delta_m > 0")
 
 # %% [markdown]
@@ -578,7 +587,13 @@ my_answer = None  # your answer: the binary accuracy
 no = torch.zeros(10, 100)
 truth = nn.functional.one_hot(torch.arange(10), 100).float()
 binary_accuracy = ((no > 0.5).float() == truth).float().mean().item()
-check.answer(my_answer, binary_accuracy, "binary accuracy of 'no to all 100'", atol=1e-6)
+check.answer(
+    my_answer,
+    binary_accuracy,
+    "binary accuracy of 'no to all 100'",
+    atol=1e-6,
+    hint="of the 100 binary outputs per image, how many are truly no?",
+)
 
 # %% [markdown]
 # ## Summary
@@ -591,6 +606,8 @@ check.answer(my_answer, binary_accuracy, "binary accuracy of 'no to all 100'", a
 # - Binary cross-entropy on a softmax shrinks and distorts the gradient and invites a meaningless
 #   "binary accuracy"; use softmax cross-entropy for one-of-$K$ labels.
 # - Compare STL and MTL at equal budgets: off the diagonal, the "effect" is whatever you want it to be.
+#
+# **Practice:** exercise 6, [`06_evaluation/06_evaluation.ipynb`](../exercises/06_evaluation/06_evaluation.ipynb) (graded with nbgrader).
 #
 # *References:* K.-K. Maninis, I. Radosavovic, I. Kokkinos, *Attentive Single-Tasking of Multiple
 # Tasks*, CVPR 2019. S. Vandenhende et al., *Multi-Task Learning for Dense Prediction Tasks: A

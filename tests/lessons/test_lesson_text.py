@@ -7,6 +7,7 @@ against mtlkit, without running a notebook.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import jupytext
 import pytest
@@ -89,3 +90,16 @@ def test_every_self_check_question_has_an_answer_cell(path):
             following = cells[i + 1] if i + 1 < len(cells) else None
             checked = following is not None and following.cell_type == "code" and "check." in following.source
             assert written or checked, f"Q{question} has no answer cell"
+
+
+@pytest.mark.parametrize("path", sorted(LESSON_DIR.glob("0[1-6]_*.py")), ids=lambda p: p.stem)
+def test_each_lesson_links_its_exercise(path):
+    links = re.findall(r"\]\(\.\./(exercises/[^)]+\.ipynb)\)", prose(path.name[:2]))
+    assert links, "the lesson links its exercise"
+    assert all((REPO / link).is_file() and Path(link).name.startswith(path.name[:2]) for link in links)
+
+
+@pytest.mark.parametrize("path", sorted(LESSON_DIR.glob("0[1-7]_*.py")), ids=lambda p: p.stem)
+def test_the_settings_cell_states_the_full_run_time(path):
+    settings = next(c for c in jupytext.read(path).cells if c.cell_type == "code").source
+    assert re.search(r"^# Full run \(QUICK = False\) on 2 CPU cores: ", settings, re.MULTILINE)
