@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import resource
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 
@@ -45,24 +46,28 @@ def bench(
     from mtlkit.bench.mfu import mfu, peak_flops
     from mtlkit.capstone import grid, presets
     from mtlkit.experiment import build_model, device_name, load_splits
-    from mtlkit.train import resolve_precision
+    from mtlkit.train import setup
 
     chosen = presets.get(preset)
     datasets = [dataset] if dataset else [chosen.datasets[0]]
     runs = [r for r in grid.plan(chosen, datasets=datasets, backbones=backbones) if r.mode == "mtl"]
     rows = []
     for planned in runs:
-        config = planned.config
-        size = batch_size or config.batch_size
-        config.root = root or config.root
+        # the preset's own recipe (optimiser, augmentation, precision), two passes over `steps` batches
+        size = batch_size or planned.config.train.batch_size
+        recipe = replace(
+            planned.config.train, epochs=2, batch_size=size, compile=compile or planned.config.train.compile
+        )
+        config = replace(planned.config, root=root or planned.config.root, train=recipe)
         train = load_splits(config)["train"]
         subset = train.take(min(len(train), steps * size))
-        precision = resolve_precision(device, config.amp, config.channels_last)
+        context = setup(recipe, device)
+        precision = context.precision
         make = lambda c=config, n=train.tasks: build_model(c, n)  # noqa: E731
         flops = count_flops(make())
         if precision.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(precision.device)
-        ours = loops.ours(make, subset, size, precision, compile)
+        ours = loops.ours(make, subset, recipe, context)
         memory, unit = _peak_memory(precision.device)
         name = device_name(precision.device)
         row = {
@@ -77,7 +82,7 @@ def bench(
             "device": name,
         }
         if plain:
-            row["plain_images_per_s"] = loops.plain(make, subset, size, precision)
+            row["plain_images_per_s"] = loops.plain(make, subset, recipe, precision)
             row["ours_vs_plain"] = ours / row["plain_images_per_s"]
         rows.append(row)
     return rows

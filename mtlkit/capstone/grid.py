@@ -103,4 +103,4 @@ def _config(
         fields.update(weighting=weighting, weighting_kwargs=dict(preset.weighting_kwargs.get(weighting, {})))
     else:
         fields.update(weighting="equal", weighting_kwargs={})
-    return RunConfig(**fields)
+    return RunConfig.from_dict(fields)  # the recipe's keys (epochs, lr...) go into its TrainConfig

@@ -15,9 +15,7 @@ import torch
 from torch import nn
 
 from mtlkit.errors import UserError, unknown_name
-
-OPTIMIZERS = ("adamw", "adam", "sgd")
-SCHEDULES = ("constant", "cosine", "linear")
+from mtlkit.train_config import OPTIMIZERS, SCHEDULES
 
 
 def param_groups(
