@@ -1,4 +1,8 @@
-"""Strip outputs, execution counts and run metadata from notebooks, in place, before committing.
+"""Strip outputs, execution counts and run metadata from notebooks, in place, before committing: the one
+list of what a run leaves in a notebook (``RUN_CELL_METADATA``, ``RUN_NOTEBOOK_METADATA``).
+
+Lesson notebooks are generated without outputs from their jupytext scripts (lessons/README.md); this
+strips them too, after an author ran one in place.
 
     python scripts/strip_notebooks.py                 # lessons/, exercises/, solutions/
     python scripts/strip_notebooks.py path.ipynb ...  # these files
@@ -10,6 +14,7 @@ Only notebooks that change are rewritten (atomically).
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
@@ -17,6 +22,10 @@ import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
 FOLDERS = ("lessons", "exercises", "solutions")
+# What running or viewing a notebook adds: per-cell timing, collapse/scroll state, the widget state and
+# papermill's run record. Cell ids, tags, nbgrader and jupytext metadata are content, and stay.
+RUN_CELL_METADATA = ("execution", "ExecuteTime", "collapsed", "scrolled", "outputId")
+RUN_NOTEBOOK_METADATA = ("widgets", "papermill")
 
 
 def notebooks(paths: list[str]) -> list[Path]:
@@ -27,22 +36,21 @@ def notebooks(paths: list[str]) -> list[Path]:
 
 
 def is_stripped(nb: nbformat.NotebookNode) -> bool:
-    """True when no code cell has outputs or an execution count."""
-    return all(
-        not cell.get("outputs") and cell.get("execution_count") is None
-        for cell in nb.cells
-        if cell.cell_type == "code"
-    )
+    """True when :func:`strip` would change nothing."""
+    return nb == strip(copy.deepcopy(nb))
 
 
-def strip(nb: nbformat.NotebookNode) -> None:
+def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove outputs, execution counts and run metadata from ``nb`` (in place); return it."""
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-        cell.metadata.pop("execution", None)
-    nb.metadata.pop("widgets", None)
-    nb.metadata.pop("papermill", None)
+        for key in RUN_CELL_METADATA:
+            cell.metadata.pop(key, None)
+    for key in RUN_NOTEBOOK_METADATA:
+        nb.metadata.pop(key, None)
+    return nb
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     dirty = []
     for path in notebooks(args.paths):
         nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
-        if is_stripped(nb) and "widgets" not in nb.metadata:
+        if is_stripped(nb):
             continue
         dirty.append(path)
         if not args.check:

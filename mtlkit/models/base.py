@@ -8,13 +8,19 @@ Every model maps an image batch to ``dict[task, logits]`` and knows two things a
   soft sharing and cross-stitch): what :func:`mtlkit.models.count_parameters` counts for the task.
 
 The two differ for cross-stitch, whose columns belong to their tasks although every task's gradient
-reaches them through the mixing units.
+reaches them through the mixing units. What the trainer asks of a model has a default here:
+:meth:`~MultiTaskModel.regularizer` (zero: nothing added to the loss), :meth:`~MultiTaskModel.param_groups`
+(one optimiser group) and :meth:`~MultiTaskModel.shared_parameters` (none). A plain ``nn.Module`` with a
+``tasks`` dict also trains: :func:`shared_parameters`, :func:`regularizer` and :func:`param_groups` give it
+those defaults.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from mtlkit.errors import UserError
@@ -57,7 +63,8 @@ def unique(parameters: Iterable[nn.Parameter]) -> list[nn.Parameter]:
 
 
 class MultiTaskModel(nn.Module):
-    """Base class: ``tasks``, ``forward -> dict[task, logits]``, shared / per-task parameter lists."""
+    """Base class: ``tasks``, ``forward -> dict[task, logits]``, shared / per-task parameter lists, and
+    the trainer's hooks with their defaults: ``regularizer()`` and ``param_groups(lr, optimizer)``."""
 
     tasks: dict[str, int]
 
@@ -65,12 +72,42 @@ class MultiTaskModel(nn.Module):
         raise NotImplementedError
 
     def shared_parameters(self) -> list[nn.Parameter]:
-        """Parameters every task's loss reaches, in forward order (the last ones: the last shared layer)."""
-        raise NotImplementedError
+        """Parameters every task's loss reaches, in forward order (the last ones: the last shared layer);
+        none by default (what GradNorm and PCGrad work on)."""
+        return []
 
     def task_parameters(self, task: str) -> list[nn.Parameter]:
         """Parameters that belong to ``task`` alone (counted for it; disjoint across tasks)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not say which parameters belong to {task!r}")
+
+    def regularizer(self) -> Tensor:
+        """A penalty the trainer adds to the total loss (soft sharing's coupling); zero by default."""
+        return torch.zeros(())
+
+    def param_groups(self, lr: float, optimizer: str | None = None) -> list[dict[str, Any]]:
+        """Optimiser groups at base rate ``lr``; ``optimizer`` is the optimiser's name (``"adamw"``,
+        ``"adam"``, ``"sgd"``) for a model whose groups depend on it (cross-stitch). One group by default."""
+        return one_group(self, lr)
 
     def extra_repr(self) -> str:
         return f"tasks={self.tasks}"
+
+
+def one_group(model: nn.Module, lr: float) -> list[dict[str, Any]]:
+    """Every trainable parameter of ``model`` in one optimiser group at ``lr``."""
+    return [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
+
+
+def shared_parameters(model: nn.Module) -> list[nn.Parameter]:
+    """``model.shared_parameters()``; a plain module (not a :class:`MultiTaskModel`) declares none."""
+    return model.shared_parameters() if isinstance(model, MultiTaskModel) else []
+
+
+def regularizer(model: nn.Module) -> Tensor:
+    """``model.regularizer()``; zero for a plain module."""
+    return model.regularizer() if isinstance(model, MultiTaskModel) else torch.zeros(())
+
+
+def param_groups(model: nn.Module, lr: float, optimizer: str | None = None) -> list[dict[str, Any]]:
+    """``model.param_groups(lr, optimizer)``; one group for a plain module."""
+    return model.param_groups(lr, optimizer) if isinstance(model, MultiTaskModel) else one_group(model, lr)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from mtlkit.models.base import unique
+from mtlkit.models.base import MultiTaskModel, unique
 
 
 def _numel(parameters: list[nn.Parameter]) -> int:
@@ -22,7 +22,7 @@ def _numel(parameters: list[nn.Parameter]) -> int:
 def count_parameters(model: nn.Module) -> dict[str, int]:
     """``{"shared": n, "<task>": n, ..., "total": n}``; a plain module gives ``{"total": n}``."""
     total = _numel(list(model.parameters()))
-    if not hasattr(model, "task_parameters"):
+    if not isinstance(model, MultiTaskModel):
         return {"total": total}
     per_task = {task: _numel(model.task_parameters(task)) for task in model.tasks}
     return {"shared": total - sum(per_task.values()), **per_task, "total": total}

@@ -8,14 +8,17 @@ joins the process group again nor repeats the checks done for the same model and
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from mtlkit.errors import UserError
 from mtlkit.train import distributed
-from mtlkit.train import weighting_calls as calls
 from mtlkit.train.device import Precision, autocast_format, resolve_device, resolve_precision
+
+if TYPE_CHECKING:
+    from mtlkit.weighting import Weighting
 from mtlkit.train_config import TrainConfig
 
 
@@ -26,19 +29,19 @@ class RunContext:
     precision: Precision
     dist: distributed.Context = field(default_factory=distributed.Context)
     # the model and weighting already checked against this context (identity, not equality)
-    checked: tuple[nn.Module, nn.Module] | None = field(default=None, compare=False, repr=False)
+    checked: tuple[nn.Module, Weighting] | None = field(default=None, compare=False, repr=False)
 
     @property
     def device(self) -> torch.device:
         return self.precision.device
 
-    def check(self, model: nn.Module, weighting: nn.Module) -> RunContext:
+    def check(self, model: nn.Module, weighting: Weighting) -> RunContext:
         """Refuse a model/weighting pair this run cannot train (once per pair); return the context."""
         if self.checked is not None and self.checked[0] is model and self.checked[1] is weighting:
             return self
         distributed.check_weighting(weighting, self.dist)
-        calls.check_model(weighting, model)  # GradNorm needs shared parameters
-        if self.precision.scaled and calls.has_own_backward(weighting):
+        weighting.check_model(model)  # GradNorm needs shared parameters
+        if self.precision.scaled and weighting.gradient_method:
             raise UserError(
                 f"weighting {type(weighting).__name__} computes per-task gradients itself and cannot use "
                 "fp16 loss scaling: use amp 'auto' (float32 on GPUs without bf16), 'bf16' or 'off'"
@@ -51,7 +54,7 @@ def setup(
     device: str | torch.device = "auto",
     *,
     model: nn.Module | None = None,
-    weighting: nn.Module | None = None,
+    weighting: Weighting | None = None,
 ) -> RunContext:
     """Join the torchrun group (if any), resolve device and precision, check ``model`` + ``weighting``.
 
@@ -61,7 +64,7 @@ def setup(
     """
     ctx = distributed.setup(device)  # before resolving 'auto': it pins this rank's GPU
     amp = autocast_format(config.amp, resolve_device(device))
-    if amp == "fp16" and config.amp == "auto" and weighting is not None and calls.has_own_backward(weighting):
+    if amp == "fp16" and config.amp == "auto" and weighting is not None and weighting.gradient_method:
         amp = "off"
     context = RunContext(resolve_precision(device, amp, config.channels_last), ctx)
     if model is not None and weighting is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.distributed as dist
@@ -21,6 +22,9 @@ from torch import Tensor, nn
 
 from mtlkit.errors import UserError
 from mtlkit.train.device import parse_device
+
+if TYPE_CHECKING:
+    from mtlkit.weighting import Weighting
 
 
 @dataclass(frozen=True)
@@ -104,18 +108,9 @@ def _check_backend(device: str | torch.device) -> None:
         )
 
 
-def context() -> Context:
-    """The current context without joining anything (rank 0 of 1 outside a process group)."""
-    if dist.is_available() and dist.is_initialized():
-        return Context(dist.get_rank(), dist.get_world_size())
-    return Context()
-
-
-def check_weighting(weighting: nn.Module, ctx: Context) -> None:
+def check_weighting(weighting: Weighting, ctx: Context) -> None:
     """Refuse gradient-based weightings (GradNorm, PCGrad) under DDP: they run one backward per task."""
-    from mtlkit.train.weighting_calls import has_own_backward
-
-    if ctx.enabled and has_own_backward(weighting):
+    if ctx.enabled and weighting.gradient_method:
         raise UserError(
             f"weighting {type(weighting).__name__} manipulates per-task gradients and does not work with "
             "DDP (torchrun); use equal, static, uncertainty or dwa, or train in one process"
@@ -165,11 +160,6 @@ def average_gradients(module: nn.Module, ctx: Context) -> None:
         if p.grad is not None:
             dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
             p.grad /= ctx.world_size
-
-
-def barrier(ctx: Context) -> None:
-    if ctx.enabled:
-        dist.barrier()
 
 
 def sync_buffers(model: nn.Module, ctx: Context) -> None:

@@ -20,9 +20,9 @@ import torch
 from torch import Tensor, nn
 
 from mtlkit.errors import UserError
+from mtlkit.models.base import regularizer, shared_parameters
 from mtlkit.train import checkpoint as ckpt
 from mtlkit.train import distributed
-from mtlkit.train import weighting_calls as calls
 from mtlkit.train.checks import batch_sizes, check_batches, check_data, drops_last
 from mtlkit.train.context import RunContext, setup
 from mtlkit.train.device import Precision
@@ -35,6 +35,7 @@ from mtlkit.train_config import TrainConfig
 
 if TYPE_CHECKING:
     from mtlkit.data import DeviceLoader, TaskDataset
+    from mtlkit.weighting import Weighting
 
 Batch = tuple[Tensor, dict[str, Tensor]]
 
@@ -69,7 +70,7 @@ def fit(
     ``(seed, epoch)``.
 
     ``weighting``: a :class:`~mtlkit.weighting.Weighting` (default ``Equal``); a plain ``nn.Module``
-    whose ``forward(losses)`` returns the total also works (see :mod:`mtlkit.train.weighting_calls`).
+    whose ``forward(losses)`` returns the total also works (see :func:`mtlkit.weighting.as_weighting`).
 
     ``device`` (``"auto"``, ``"cpu"``, ``"cuda:1"``) or a ``context`` from
     :func:`mtlkit.train.context.setup` that already joined the process group, resolved the precision
@@ -83,7 +84,7 @@ def fit(
     if context is not None and not (isinstance(device, str) and device == "auto"):
         raise UserError("pass either device or context (which holds the device), not both")
     check_data(model, train, val, resume, checkpoint_dir)
-    weighting = calls.check(weighting) if weighting is not None else _default_weighting(model.tasks)
+    weighting = _weighting(weighting, model.tasks)
     if context is None:
         context = setup(config, device, model=model, weighting=weighting)
     context = context.check(model, weighting)  # a no-op for the pair setup() checked
@@ -117,7 +118,7 @@ def fit(
 
     wrapped = distributed.wrap(model, ctx, precision.device)
     step_model = torch.compile(wrapped) if config.compile else wrapped
-    shared = model.shared_parameters() if hasattr(model, "shared_parameters") else []
+    shared = shared_parameters(model)
     val_loader = _eval_loader(val, config.batch_size, precision)
     progress = progress and ctx.is_main
     writes = checkpoint_dir is not None and ctx.is_main
@@ -136,7 +137,7 @@ def fit(
         record["val"] = (
             evaluate(model, val, precision=precision, loader=val_loader) if val is not None else {}
         )
-        calls.epoch_end(weighting, {t: record["train"][t]["loss"] for t in tasks})
+        weighting.epoch_end({t: record["train"][t]["loss"] for t in tasks})
         state.end_epoch(record, keep_last=val is None)
         if writes and cadence.due(epoch + 1, config.epochs):
             with cadence.saving():
@@ -205,7 +206,7 @@ def _train_epoch(run: _Run) -> dict[str, Any]:
         "train": {
             t: {"loss": totals[i] / seen, "acc": totals[len(tasks) + i] / seen} for i, t in enumerate(tasks)
         },
-        "weights": calls.weights(run.state.weighting),
+        "weights": run.state.weighting.weights,
         "seconds": seconds,
         "images_per_s": seen / seconds if seconds > 0 else float("nan"),
     }
@@ -225,25 +226,25 @@ def _step(
         logits = run.step_model(images)
     losses = task_losses(logits, labels, run.label_smoothing)
     state.optimizer.zero_grad(set_to_none=True)
-    regularizer = getattr(state.model, "regularizer", None)
+    penalty = regularizer(state.model)
     if run.ctx.enabled or run.precision.scaled:  # one backward (through DDP's hooks), regulariser included
-        total = calls.total(state.weighting, losses)
-        state.scaler.scale(total + regularizer() if regularizer is not None else total).backward()
+        state.scaler.scale(state.weighting(losses) + penalty).backward()
         distributed.average_gradients(state.weighting, run.ctx)
     else:
-        calls.backward(state.weighting, losses, run.shared)
-        if regularizer is not None:
-            regularizer().backward()  # parameters only, no activations: a cheap second graph
+        state.weighting.backward(losses, run.shared)
+        if penalty.requires_grad:  # the default zero has no graph
+            penalty.backward()  # parameters only, no activations: a cheap second graph
     state.scaler.step(state.optimizer)
     state.scaler.update()
     state.scheduler.step()
     return logits, losses
 
 
-def _default_weighting(tasks: dict[str, int]) -> nn.Module:
-    from mtlkit.weighting import create
+def _weighting(weighting: object, tasks: dict[str, int]) -> Weighting:
+    """The weighting as a :class:`Weighting` (a plain module wrapped); ``Equal`` when none is given."""
+    from mtlkit.weighting import as_weighting, create
 
-    return create("equal", tasks)
+    return create("equal", tasks) if weighting is None else as_weighting(weighting, tasks)
 
 
 def _eval_loader(val: TaskDataset | None, batch_size: int, precision: Precision) -> DeviceLoader | None:

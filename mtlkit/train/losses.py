@@ -10,7 +10,6 @@ head here is a K-way classifier, so its loss is the K-way cross-entropy
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -37,8 +36,3 @@ def coarse_from_fine_correct(fine_logits: Tensor, coarse_labels: Tensor, coarse_
         raise ValueError(f"coarse_of_fine is on {coarse_of_fine.device}, the logits on {fine_logits.device}")
     predicted = coarse_of_fine[fine_logits.argmax(dim=1)]
     return (predicted == coarse_labels).sum()
-
-
-def stack_sums(values: dict[str, Tensor]) -> Tensor:
-    """Stack per-task scalars into one float tensor so metrics accumulate without host syncs."""
-    return torch.stack([v.detach().float() for v in values.values()])

@@ -7,7 +7,6 @@ Schedules are per step: ``lr(step) = base * factor(step)`` with a linear warm-up
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Iterable
 
@@ -15,6 +14,7 @@ import torch
 from torch import nn
 
 from mtlkit.errors import UserError, unknown_name
+from mtlkit.models.base import param_groups as model_param_groups
 from mtlkit.train_config import OPTIMIZERS, SCHEDULES
 
 
@@ -25,20 +25,15 @@ def param_groups(
     weight_decay: float,
     optimizer: str | None = None,
 ) -> list[dict]:
-    """Optimiser groups: the model's (its own ``param_groups(lr)`` if it has one), then the weighting's.
+    """Optimiser groups: the model's (:meth:`~mtlkit.models.MultiTaskModel.param_groups`), then the weighting's.
 
-    ``optimizer`` (the name given to :func:`make_optimizer`) is passed on to a model whose
-    ``param_groups`` takes it: a cross-stitch model picks its alphas' learning-rate multiplier by it
+    ``optimizer`` (the name given to :func:`make_optimizer`) is passed on to the model's
+    ``param_groups``: a cross-stitch model picks its alphas' learning-rate multiplier by it
     (an SGD step scales with the gradient, an Adam step does not). Biases and normalisation parameters
     (1-D tensors) get no weight decay, the usual practice for AdamW/SGD; a weighting's own parameters
     (e.g. uncertainty's log-variances) never do.
     """
-    if hasattr(model, "param_groups"):
-        takes_optimizer = "optimizer" in inspect.signature(model.param_groups).parameters
-        extra = {"optimizer": optimizer} if takes_optimizer else {}
-        groups = [dict(g) for g in model.param_groups(lr, **extra)]
-    else:
-        groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
+    groups = [dict(g) for g in model_param_groups(model, lr, optimizer)]
     split: list[dict] = []
     for group in groups:
         params = list(group.pop("params"))

@@ -7,7 +7,7 @@ task, not for plain DDP): :class:`GradNorm`, :class:`PCGrad`.
 
 from __future__ import annotations
 
-from mtlkit.weighting.base import Weighting
+from mtlkit.weighting.base import PlainWeighting, Weighting, as_weighting
 from mtlkit.weighting.dwa import DWA
 from mtlkit.weighting.equal import Equal
 from mtlkit.weighting.gradnorm import GradNorm
@@ -16,4 +16,16 @@ from mtlkit.weighting.registry import create, names
 from mtlkit.weighting.static import Static
 from mtlkit.weighting.uncertainty import Uncertainty
 
-__all__ = ["DWA", "Equal", "GradNorm", "PCGrad", "Static", "Uncertainty", "Weighting", "create", "names"]
+__all__ = [
+    "DWA",
+    "Equal",
+    "GradNorm",
+    "PCGrad",
+    "PlainWeighting",
+    "Static",
+    "Uncertainty",
+    "Weighting",
+    "as_weighting",
+    "create",
+    "names",
+]

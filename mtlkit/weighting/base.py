@@ -8,11 +8,16 @@ backward per task) and write ``.grad`` themselves, so they do not combine with p
 all-reduce hooks fire on every backward) nor with a fp16 ``GradScaler`` (use bf16 autocast).
 A weighting that needs something of the model (GradNorm: shared parameters) says so in
 :meth:`Weighting.check_model`, which runs before any training.
+
+The trainer takes a :class:`Weighting`; :func:`as_weighting` (called once, where ``fit`` receives it)
+wraps a plain ``nn.Module`` whose ``forward(losses)`` returns the total into :class:`PlainWeighting`,
+and refuses anything else with one :class:`UserError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -30,6 +35,10 @@ def task_names(tasks: Mapping[str, int] | Iterable[str]) -> tuple[str, ...]:
 
 class Weighting(nn.Module):
     """Base class: ``forward(losses) -> total``, ``weights``, ``epoch_end``, ``backward``, ``check_model``."""
+
+    gradient_method: ClassVar[bool] = False
+    """True for a method that overrides :meth:`backward` with one backward per task (GradNorm, PCGrad):
+    it writes ``.grad`` itself, so it does not combine with plain DDP."""
 
     def __init__(self, tasks: Mapping[str, int] | Sequence[str]) -> None:
         super().__init__()
@@ -77,3 +86,54 @@ class Weighting(nn.Module):
 
     def extra_repr(self) -> str:
         return f"tasks={list(self.tasks)}"
+
+
+SUBCLASS = "subclass mtlkit.weighting.Weighting (forward(losses) -> total loss)"
+
+
+class PlainWeighting(Weighting):
+    """A plain ``nn.Module`` loss combiner with the :class:`Weighting` defaults: ``backward`` is
+    ``self(losses).backward()``, ``epoch_end`` does nothing and ``weights`` is ``{}`` (nothing reported).
+
+    The module is a child (its parameters are optimised with the model's); its public Python attributes
+    travel in the state dict, so a resumed run continues with them.
+    """
+
+    def __init__(self, module: nn.Module, tasks: Mapping[str, int] | Sequence[str]) -> None:
+        super().__init__(tasks)
+        self.module = module
+
+    def forward(self, losses: Mapping[str, Tensor]) -> Tensor:
+        out = self.module(losses)
+        if not isinstance(out, Tensor) or out.numel() != 1:
+            shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+            raise UserError(
+                f"weighting {type(self.module).__name__} returned {shape}, not the total loss: "
+                f"forward(losses) must return one scalar tensor; {SUBCLASS}"
+            )
+        return out.reshape(())
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {}
+
+    def get_extra_state(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self.module).items() if not k.startswith("_") and k != "training"}
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self.module, name, value)
+
+    def extra_repr(self) -> str:
+        return f"tasks={list(self.tasks)}, module={type(self.module).__name__}"
+
+
+def as_weighting(weighting: object, tasks: Mapping[str, int] | Sequence[str]) -> Weighting:
+    """``weighting`` as a :class:`Weighting`: itself, a plain module wrapped, else one UserError."""
+    if isinstance(weighting, Weighting):
+        return weighting
+    if not isinstance(weighting, nn.Module):
+        raise UserError(f"a weighting must be a torch.nn.Module, got {type(weighting).__name__}: {SUBCLASS}")
+    if type(weighting).forward is nn.Module.forward:
+        raise UserError(f"weighting {type(weighting).__name__} has no forward(losses): {SUBCLASS}")
+    return PlainWeighting(weighting, tasks)

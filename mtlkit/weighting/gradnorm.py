@@ -31,7 +31,9 @@ import torch
 from torch import Tensor, nn
 
 from mtlkit.errors import UserError
+from mtlkit.models.base import shared_parameters
 from mtlkit.weighting.base import Weighting
+from mtlkit.weighting.gradients import task_gradients
 
 _BETAS, _EPS, _FLOOR = (0.9, 0.999), 1e-8, 1e-3
 
@@ -64,6 +66,8 @@ def last_shared_layer(shared_parameters: Sequence[nn.Parameter]) -> nn.Parameter
 
 class GradNorm(Weighting):
     """Weights that balance the gradient norms at the last shared layer; they sum to K."""
+
+    gradient_method = True
 
     def __init__(
         self, tasks: Mapping[str, int] | Sequence[str], alpha: float = 1.5, lr: float = 0.025
@@ -105,8 +109,7 @@ class GradNorm(Weighting):
 
     def check_model(self, model: nn.Module) -> None:
         """A model without shared parameters (soft sharing, single task) has no layer to balance."""
-        shared = model.shared_parameters() if hasattr(model, "shared_parameters") else []
-        last_shared_layer(list(shared))
+        last_shared_layer(shared_parameters(model))
 
     def backward(self, losses: Mapping[str, Tensor], shared_parameters: Sequence[nn.Parameter]) -> Tensor:
         layer = last_shared_layer(shared_parameters)
@@ -114,16 +117,11 @@ class GradNorm(Weighting):
         self.to(stacked.device)
         if self._steps == 0:
             self.initial_losses.copy_(stacked.detach().clamp_min(1e-12))
-        norms = torch.stack([self._grad_norm(loss, layer) for loss in stacked])
+        norms = task_gradients(stacked, [layer]).norm(dim=1)  # g_i = ||grad_W L_i||
         total = (self._weights * stacked).sum()
         total.backward()
         self._update(norms, stacked.detach())
         return total.detach()
-
-    @staticmethod
-    def _grad_norm(loss: Tensor, layer: nn.Parameter) -> Tensor:
-        (grad,) = torch.autograd.grad(loss, [layer], retain_graph=True, allow_unused=True)
-        return torch.zeros((), device=loss.device) if grad is None else grad.float().norm()
 
     @torch.no_grad()
     def _update(self, norms: Tensor, losses: Tensor) -> None:

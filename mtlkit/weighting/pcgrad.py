@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from mtlkit.weighting.base import Weighting
+from mtlkit.weighting.gradients import task_gradients
 
 
 def project_conflicting(grads: Tensor, order: Sequence[Sequence[int]]) -> Tensor:
@@ -40,19 +41,10 @@ def project_conflicting(grads: Tensor, order: Sequence[Sequence[int]]) -> Tensor
     return projected
 
 
-def flat_grads(loss: Tensor, parameters: Sequence[nn.Parameter]) -> Tensor:
-    """The gradient of ``loss`` on ``parameters`` as one float32 vector (zeros where unused)."""
-    grads = torch.autograd.grad(loss, parameters, retain_graph=True, allow_unused=True)
-    return torch.cat(
-        [
-            (torch.zeros_like(p) if g is None else g).float().reshape(-1)
-            for p, g in zip(parameters, grads, strict=True)
-        ]
-    )
-
-
 class PCGrad(Weighting):
     """Gradient surgery on the shared parameters; every task weight is 1."""
+
+    gradient_method = True
 
     def __init__(self, tasks: Mapping[str, int] | Sequence[str], seed: int = 0) -> None:
         super().__init__(tasks)
@@ -86,7 +78,7 @@ class PCGrad(Weighting):
             self._warn_no_shared()
             return super().backward(losses, shared_parameters)
         stacked = self.stack(losses)
-        grads = torch.stack([flat_grads(loss, shared) for loss in stacked])
+        grads = task_gradients(stacked, shared)
         surgery = project_conflicting(grads, self.random_order()).sum(dim=0)
         before = [p.grad for p in shared]  # what was accumulated before this call, kept aside
         for p in shared:

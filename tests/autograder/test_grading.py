@@ -36,19 +36,15 @@ pytestmark = pytest.mark.slow
 WRONG = {
     "01_hard_sharing": (
         "answer_model",
-        """import copy
-
-
-class HardSharingNet(nn.Module):  # a copy of the trunk per task: no sharing at all
+        """class HardSharingNet(nn.Module):  # the trunk lacks its final ReLU
     def __init__(self, in_features, hidden, tasks):
         super().__init__()
-        self.trunk = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
-        self.heads = nn.ModuleDict(
-            {t: nn.Sequential(copy.deepcopy(self.trunk), nn.Linear(hidden, n)) for t, n in tasks.items()}
-        )
+        self.trunk = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
+        self.heads = nn.ModuleDict({t: nn.Linear(hidden, n) for t, n in tasks.items()})
 
     def forward(self, x):
-        return {t: head(x) for t, head in self.heads.items()}""",
+        features = self.trunk(x)
+        return {t: head(features) for t, head in self.heads.items()}""",
     ),
     "02_superclasses": (
         "answer_accuracy",

@@ -184,7 +184,9 @@ def execute(
     from nbclient.exceptions import CellExecutionError
 
     run_dir = workdir / path.stem
-    shutil.copytree(path.parent, run_dir, ignore=shutil.ignore_patterns("*.ipynb", "_build", "__pycache__"))
+    shutil.copytree(
+        path.parent, run_dir, ignore=shutil.ignore_patterns("*.ipynb", "*.py", "jupytext.toml", "__pycache__")
+    )
     copy = run_dir / path.name
     shutil.copy(path, copy)
     nb = nbformat.read(copy, as_version=4)

@@ -1,86 +1,77 @@
-"""One source of truth: every lesson with a build script (lessons/_build/lessonNN.py, which may import its
-later cells from lessonNN_part2.py, ...) is rebuilt in memory and must equal its committed notebook, cell by
-cell (type, id, source, metadata) and in its metadata.
-
-The build runs no formatter (nbbuild.py keeps the sources ruff-formatted instead), so this needs no ruff
-and writes nothing.
+"""One source of truth: each lesson is a jupytext percent-format script (lessons/NN_name.py) and its
+notebook (lessons/NN_name.ipynb) is generated from it. The notebook must hold the script's cells (type,
+source, tags) in order, without outputs; the code a student reads stays short (the ~400-line cap of the
+developers' guide counts code lines, not prose).
 """
 
 from __future__ import annotations
 
-import runpy
-
+import jupytext
 import nbformat
 import pytest
 from notebook_runner import REPO, read
 
-BUILD = REPO / "lessons" / "_build"
-SOURCES = sorted(BUILD.glob("lesson[0-9][0-9].py"))
-PARTS = sorted(BUILD.glob("lesson[0-9][0-9]_part*.py"))
-MAX_LINES = 400  # the developers' guide: no file over ~400 lines
-FIX = "rebuild it: `python lessons/_build/build_all.py` (edit the lessonNN.py source, not the notebook)"
+LESSON_DIR = REPO / "lessons"
+SCRIPTS = sorted(LESSON_DIR.glob("[0-9][0-9]_*.py"))
+MAX_CODE_LINES = 400  # the developers' guide: no file over ~400 lines (of code; markdown cells are prose)
+FIX = "regenerate it from its script: `jupytext --to ipynb --update lessons/[0-9]*.py`"
 
 
-@pytest.fixture
-def nbbuild(monkeypatch):
-    monkeypatch.syspath_prepend(str(BUILD))  # the lesson sources do `from nbbuild import ...`
-    import nbbuild
-
-    return nbbuild
+def signature(nb: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
+    """What a student sees of each cell: its type, source and tags, in order."""
+    return [(c.cell_type, c.source, list(c.metadata.get("tags", []))) for c in nb.cells]
 
 
-def differences(built: nbformat.NotebookNode, committed: nbformat.NotebookNode) -> list[str]:
-    """Human-readable differences between two notebooks (empty when they are equal)."""
-    found = []
-    if len(built.cells) != len(committed.cells):
-        found.append(f"{len(built.cells)} cells built, {len(committed.cells)} committed")
-    for i, (a, b) in enumerate(zip(built.cells, committed.cells, strict=False)):
-        for key in sorted(set(a) | set(b)):
-            if a.get(key) != b.get(key):
-                found.append(f"cell {i} ({a.get('id')}): {key} differs")
-    for key in ("metadata", "nbformat", "nbformat_minor"):
-        if built.get(key) != committed.get(key):
-            found.append(f"notebook {key} differs: {built.get(key)!r} vs {committed.get(key)!r}")
+def differences(script: nbformat.NotebookNode, notebook: nbformat.NotebookNode) -> list[str]:
+    """Human-readable differences between a script's cells and a notebook's (empty when in sync)."""
+    a, b = signature(script), signature(notebook)
+    found = [f"{len(a)} cells in the script, {len(b)} in the notebook"] if len(a) != len(b) else []
+    names = ("type", "source", "tags")
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        found += [f"cell {i}: {name} differs" for name, u, v in zip(names, x, y, strict=True) if u != v]
+    if script.metadata.get("kernelspec") != notebook.metadata.get("kernelspec"):
+        found.append("kernelspec differs")
     return found
 
 
-def test_every_numbered_lesson_source_is_found():
-    assert [p.stem for p in SOURCES][:6] == [f"lesson0{i}" for i in range(1, 7)]
-
-
-@pytest.mark.parametrize("part", PARTS, ids=lambda p: p.stem)
-def test_every_part_is_imported_by_its_lesson(part):
-    lesson = BUILD / (part.stem.split("_part")[0] + ".py")
-    assert lesson.is_file(), f"{part.name} has no {lesson.name}"
-    assert f"from {part.stem} import CELLS" in lesson.read_text(), f"{lesson.name} never uses {part.name}"
-
-
-@pytest.mark.parametrize("source", sorted(BUILD.glob("*.py")), ids=lambda p: p.stem)
-def test_build_sources_stay_short(source):
-    lines = len(source.read_text().splitlines())
-    assert lines <= MAX_LINES, (
-        f"{source.name} has {lines} lines: move whole sections into a lessonNN_partK.py"
+def code_lines(nb: nbformat.NotebookNode) -> int:
+    """Lines of code in the code cells: blank lines and comments not counted."""
+    return sum(
+        1
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
     )
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
-def test_committed_notebook_equals_its_build(source, nbbuild):
-    script = runpy.run_path(str(source), run_name="rebuild")  # not __main__: defines FILE, CELLS only
-    built = nbbuild.build(script["FILE"], script["CELLS"])
-    committed_path = REPO / "lessons" / script["FILE"]
-    assert committed_path.is_file(), f"lessons/{script['FILE']} is missing; {FIX}"
-    found = differences(built, read(committed_path))
-    assert not found, f"lessons/{script['FILE']} differs from {source.name}: {found[:10]}; {FIX}"
+def test_every_lesson_has_a_script_and_every_script_a_notebook():
+    notebooks = sorted(p.stem for p in LESSON_DIR.glob("[0-9][0-9]_*.ipynb"))
+    assert [p.stem for p in SCRIPTS] == notebooks
+    assert [p.name[:2] for p in SCRIPTS][:7] == [f"0{i}" for i in range(1, 8)]
 
 
-def test_differences_are_reported_per_cell(nbbuild):
-    cells = [nbbuild.md("# t"), nbbuild.code("x = 1", tags=("parameters",))]
-    built = nbbuild.build("01_t.ipynb", cells)
-    changed = nbformat.from_dict(built)
-    changed.cells[1].source = "x = 2"
-    changed.cells[1].metadata["tags"] = []
-    assert differences(built, nbformat.from_dict(built)) == []
-    assert differences(built, changed) == [
-        "cell 1 (01-01): metadata differs",
-        "cell 1 (01-01): source differs",
-    ]
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_notebook_is_generated_from_its_script(script):
+    notebook = script.with_suffix(".ipynb")
+    found = differences(jupytext.read(script), read(notebook))
+    assert not found, f"lessons/{notebook.name} is out of sync with {script.name}: {found[:10]}; {FIX}"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_lesson_code_stays_short(script):
+    lines = code_lines(jupytext.read(script))
+    assert lines <= MAX_CODE_LINES, f"{script.name} has {lines} lines of code: move code into mtlkit"
+
+
+def test_differences_and_code_lines_see_what_a_student_sees():
+    script = jupytext.reads('# %% tags=["parameters"]\nx = 1\n\n# %% [markdown]\n# # Title\n', "py:percent")
+    changed = nbformat.from_dict(script)
+    changed.cells[0].source = "x = 2"
+    changed.cells[0].metadata["tags"] = []
+    assert differences(script, nbformat.from_dict(script)) == []
+    assert differences(script, changed) == ["cell 0: source differs", "cell 0: tags differs"]
+    assert (
+        code_lines(jupytext.reads("# %%\n# a comment\n\nx = 1\n\n# %% [markdown]\n# prose\n", "py:percent"))
+        == 1
+    )

@@ -274,7 +274,7 @@ def test_self_checks_hold_a_placeholder_that_is_checked(path):
 @pytest.mark.parametrize("path", lesson_cases())
 def test_setup_cell_is_the_same_in_every_lesson(path):
     expected = setup_cell(read(lesson("01"))).source
-    assert setup_cell(read(path)).source == expected, "every lesson uses nbbuild.py's setup cell"
+    assert setup_cell(read(path)).source == expected, "every lesson has the same setup cell"
 
 
 # ---------------------------------------------------------------------------------------- execution

@@ -50,3 +50,18 @@ def test_clean_notebooks_are_not_rewritten(tmp_path):
     before = path.stat().st_mtime_ns
     assert strip.main([str(path)]) == 0
     assert path.stat().st_mtime_ns == before
+
+
+def test_run_metadata_alone_makes_a_notebook_dirty_and_content_metadata_stays(tmp_path):
+    strip = load_script()
+    cell = new_code_cell("x = 1")
+    cell.metadata.update({"ExecuteTime": {"end_time": "2024"}, "collapsed": True, "tags": ["parameters"]})
+    nb = new_notebook(cells=[cell])
+    nb.metadata.update({"papermill": {"duration": 1.0}, "kernelspec": {"name": "python3"}})
+    path = tmp_path / "meta.ipynb"
+    nbformat.write(nb, path)
+    assert strip.main(["--check", str(path)]) == 1
+    assert strip.main([str(path)]) == 0
+    cleaned = nbformat.read(path, as_version=4)
+    assert cleaned.cells[0].metadata == {"tags": ["parameters"]}
+    assert cleaned.metadata == {"kernelspec": {"name": "python3"}}

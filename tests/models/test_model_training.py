@@ -32,10 +32,10 @@ def batch(tasks, seed=0, n=8):
 
 def train_steps(model, weighting, steps: int, lr: float, bf16: bool, optimizer_cls=torch.optim.SGD):
     """The trainer's step, by hand: autocast forward, weighting.backward, regulariser, optimiser step."""
-    groups = model.param_groups(lr) if hasattr(model, "param_groups") else [{"params": model.parameters()}]
+    groups = model.param_groups(lr)
     own = [p for p in weighting.parameters() if p.requires_grad]
     optimizer = optimizer_cls([*groups, *([{"params": own}] if own else [])], lr=lr)
-    shared, regularizer = model.shared_parameters(), getattr(model, "regularizer", None)
+    shared = model.shared_parameters()
     images, labels = batch(model.tasks)
     totals = []
     for _ in range(steps):
@@ -44,8 +44,9 @@ def train_steps(model, weighting, steps: int, lr: float, bf16: bool, optimizer_c
         losses = {t: F.cross_entropy(logits[t].float(), labels[t]) for t in model.tasks}
         optimizer.zero_grad(set_to_none=True)
         totals.append(weighting.backward(losses, shared))
-        if regularizer is not None:
-            regularizer().backward()
+        penalty = model.regularizer()
+        if penalty.requires_grad:  # soft sharing's; the other models' default is a constant zero
+            penalty.backward()
         optimizer.step()
         assert all(isinstance(w, float) for w in weighting.weights.values())
     weighting.epoch_end({t: loss.item() for t, loss in losses.items()})

@@ -69,14 +69,32 @@ def test_no_weight_decay_on_biases_norms_and_weighting_parameters():
 
 
 def test_model_param_groups_keep_their_learning_rate():
-    class WithGroups(nn.Module):
+    from mtlkit.models import MultiTaskModel
+
+    class WithGroups(MultiTaskModel):
         def __init__(self):
             super().__init__()
             self.body = nn.Linear(2, 2)
             self.alpha = nn.Parameter(torch.ones(2, 2))
 
-        def param_groups(self, lr):
+        def param_groups(self, lr, optimizer=None):
             return [{"params": self.body.parameters(), "lr": lr}, {"params": [self.alpha], "lr": lr * 100}]
 
     groups = param_groups(WithGroups(), None, lr=0.01, weight_decay=0.0)
     assert sorted(g["lr"] for g in groups) == [0.01, 0.01, 1.0]
+
+
+def test_a_plain_module_gets_one_group_and_a_multitask_model_the_default_one():
+    from mtlkit.models import MultiTaskModel
+
+    class Plain(MultiTaskModel):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Linear(2, 2)
+
+    for model in (nn.Linear(2, 2), Plain()):
+        groups = param_groups(model, None, lr=0.01, weight_decay=0.1)
+        assert [(len(g["params"]), g["lr"], g["weight_decay"]) for g in groups] == [
+            (1, 0.01, 0.1),
+            (1, 0.01, 0.0),
+        ]

@@ -1,0 +1,248 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 7 — Capstone: re-running the 2023 study, properly
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mtlkit/mtlkit/blob/main/lessons/07_capstone.ipynb)
+#
+# **Learning goals.** After this lesson you can
+#
+# - run the study's whole grid — for each dataset and backbone: single-task fine, single-task coarse, multi-task — with one call, and resume it after a disconnect;
+# - read a table that reports mean ± sd over seeds and Welch's t-test, and say "no significant difference" when a gap is within seed noise;
+# - compute $\Delta_m$, the mean relative gain of a multi-task model over its single-task baselines;
+# - answer the study's three research questions from evidence, beside the study's own table.
+#
+# **Estimated time:** 20 minutes of reading, running and self-checks. The compute takes well under a minute on a CPU in smoke mode (the lesson tests time every notebook), longer in full mode (more data and epochs).
+#
+# The `quick` preset runs on synthetic shapes on a CPU; with a GPU the `strong` preset runs the CIFAR
+# grid (its epoch counts target 30 minutes on an H100, chosen from FLOP counts and not yet measured on
+# a GPU; a Colab T4 is slower). *Smoke mode:* `MTLKIT_SMOKE=1` (or
+# `SMOKE = True` below) trains every run for one epoch on 300 images: the numbers are then
+# meaningless, the code path is the same.
+
+# %% tags=["parameters"]
+# Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
+import os
+
+SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # one epoch on 300 images per run
+OVERRIDES = None  # fields replaced in every run; None: {} (smoke: 1 epoch, 300 images, CPU)
+PRESET = None  # None: quick without a GPU (and in smoke mode), strong with one
+SEEDS = None  # e.g. [0, 1, 2] for significance tests; None: the preset's seeds (run_capstone's default)
+OUT = None  # output folder; None: runs/capstone-<preset> (a scratch folder in smoke mode)
+
+# %%
+# Resolve defaults for the chosen mode: each parameter left at None gets its mode's value.
+import tempfile
+
+import torch
+
+SMOKE_RUN = {"epochs": 1, "limit": 300, "device": "cpu"}
+OVERRIDES = OVERRIDES if OVERRIDES is not None else (SMOKE_RUN if SMOKE else {})
+GPU = torch.cuda.is_available() and not SMOKE
+PRESET = PRESET if PRESET is not None else ("strong" if GPU else "quick")
+SCRATCH = os.path.join(tempfile.gettempdir(), "mtlkit-capstone-smoke")
+OUT = OUT if OUT is not None else (SCRATCH if SMOKE else f"runs/capstone-{PRESET}")
+print(f"smoke mode: {SMOKE}; OVERRIDES={OVERRIDES}, PRESET={PRESET}, SEEDS={SEEDS}, OUT={OUT}")
+
+# %%
+# Setup: in Colab, install mtlkit once. Elsewhere (and on a re-run) this cell does nothing.
+import importlib.util
+import subprocess
+import sys
+
+if "google.colab" in sys.modules and importlib.util.find_spec("mtlkit") is None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/mtlkit/mtlkit"], check=True
+    )
+
+# %% [markdown]
+# ## The grid
+#
+# The study trained, for CIFAR-10 (10 classes; coarse: animal vs vehicle) and CIFAR-100 (100 classes;
+# 20 superclasses) and two backbones (a small ViT and ResNet-152): a single-task model on the fine
+# labels, one on the coarse labels, and one hard-sharing multi-task model on both.
+# `mtlkit capstone` runs that grid at three budgets:
+#
+# | preset | data | what it is |
+# |---|---|---|
+# | `quick` | shapes | a tiny CNN and a 2-block ViT, under 3 minutes on 2 CPU cores |
+# | `seed` | CIFAR | the study's setup as the course specifies it (Adam 1e-3, 20 epochs, no augmentation, γ = 0.5), with cross-entropy for every head and the epoch chosen on **validation** |
+# | `strong` | CIFAR | CIFAR-stem ResNet-152, ViT/4, augmentation, AdamW + warm-up + cosine, label smoothing, bf16 |
+#
+# Every run gets its own folder under `OUT/runs/`; the report (`runs.csv`, `summary.md`, `figures/`) is
+# rebuilt from all finished runs each time, and a finished run is never trained again: outside smoke
+# mode, running the next cell a second time trains nothing (in smoke mode it clears its scratch folder
+# first, so it trains afresh; the self-check at the end re-runs the grid without clearing it). The same
+# from a terminal: `mtlkit capstone --preset quick --out runs/capstone-quick`.
+#
+# **In Colab**, a runtime reset wipes `/content`, and `OUT` with it. To keep finished runs across
+# sessions, mount your Google Drive first (`from google.colab import drive;
+# drive.mount("/content/drive")`) and set `OUT = "/content/drive/MyDrive/mtlkit-capstone"` in the
+# parameters cell.
+
+# %%
+import shutil
+
+from mtlkit.capstone import run_capstone
+
+if SMOKE:  # a scratch folder: start afresh
+    shutil.rmtree(OUT, ignore_errors=True)
+if PRESET != "quick":  # CIFAR: fetch it once (about 330 MB)
+    from mtlkit.data import load
+
+    for name in ("cifar10", "cifar100"):
+        load(name, "test", download=True)
+report = run_capstone(PRESET, out=OUT, seeds=SEEDS, overrides=OVERRIDES, progress=not SMOKE)
+print("seeds:", sorted({r["seed"] for r in report["rows"]}))
+
+# %% [markdown]
+# ## The summary
+#
+# `summary.md` lays the grid out like the study's table; on CIFAR it puts the study's published
+# accuracy and our difference to it beside ours (`n/a` where the value was not found in the study's
+# notebooks; the values and their sources are in `mtlkit/capstone/study.py`). Then come the
+# MTL-vs-STL tests and the answers to the research questions. Below it, the STL-vs-MTL bars with
+# error bars.
+
+# %%
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+display(Markdown(report["summary_md"].read_text()))
+fig, ax = plt.subplots(figsize=(8, 5))
+ax.imshow(plt.imread(report["figures"][0]))
+ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## Comparing with the study
+#
+# The study's numbers (`mtlkit.capstone.study`) are copied from its notebooks' printed outputs. Put
+# ours beside them knowing how they were made:
+#
+# - **Selection.** The study reported its last (20th) epoch's test accuracy; we keep the epoch with the
+#   best *validation* accuracy and touch the test set once. Its ResNet-152 notebooks train several
+#   configurations; `study.py` uses the one that matches the `seed` preset (Adam, batch 128, dropout 0).
+# - **Training.** The study's ViT notebooks use Keras's plain `'sgd'` with its defaults, batch 256 for
+#   single-task and 128 for multi-task; the `seed` preset uses Adam 1e-3.
+# - **Loss.** The study's ViT multi-task notebooks train the superclass head with Keras's binary
+#   cross-entropy on its softmax outputs, on CIFAR-100's 20-way head too (lesson 6, §5); every head
+#   here uses the $K$-way cross-entropy.
+# - **Failed runs.** The study's CIFAR-100 ViT single-task class model ended at chance (1.16%) and its
+#   CIFAR-10 one at 26.8%: matching those cells is not a goal.
+# - **Noise.** One seed per cell cannot tell a 0.5-point gap from luck. With several seeds, Welch's
+#   test decides.
+#
+# The next cell puts the evidence for RQ2 (multi-task vs single-task) in one place: each approach's
+# mean accuracy beside the study's, and
+# $\Delta_m = \frac{1}{T}\sum_t (M_{MTL,t} - M_{STL,t}) / M_{STL,t}$.
+
+# %%
+from mtlkit.capstone import study
+from mtlkit.capstone.summary import comparisons, rq1, rq2, rq3
+
+
+def published(dataset, backbone, mode, task):
+    value = study.accuracy(dataset, backbone, mode, task)  # None: not in the study (or not found)
+    return "   n/a" if value is None else f"{100 * value:6.2f}"
+
+
+rows = report["rows"]
+entries = comparisons(rows)
+for e in entries:
+    for task, (test, mtl, stl) in e["tasks"].items():
+        d, b = e["dataset"], e["backbone"]
+        print(
+            f"{d:8} {b:9} {task:6}  STL {100 * stl:6.2f} (study {published(d, b, f'stl_{task}', task)})  "
+            f"MTL {100 * mtl:6.2f} (study {published(d, b, 'mtl', task)})  significant: {test.significant}"
+        )
+    print(f"{'':8} {'':9} delta_m = {100 * e['delta_m']:+.2f}%")
+
+# %% [markdown]
+# ## RQ1–RQ3, answered from the results
+#
+# The study's questions, verbatim from the author's post (`content/posts/multitask_learning/post.md`
+# in `mnguyen0226/personal_site_v2` at commit `1f82955`; `study.RESEARCH_QUESTIONS`):
+#
+# - **RQ1** — "Is an MTL ViT model superior in performance to an MTL Convolution-based model
+#   (ResNet-152)?" — the multi-task model of each backbone, per dataset and task.
+# - **RQ2** — "Can an MTL ViT model achieve better results than two separate STL ViT models?" — each
+#   multi-task model against the two single-task models of its backbone, with $\Delta_m$ and what
+#   the multi-task model costs in parameters and time (the study claims "fewer parameters"). The
+#   study asked it for the ViT; we answer it for both backbones.
+# - **RQ3** — "Does an STL ViT model outperform an STL Convolution-based model (ResNet152) in terms
+#   of accuracy?" — the single-task models of each backbone, per dataset and task.
+#
+# The CNN is ResNet-152 in the `seed` and `strong` presets and a tiny CNN in `quick`. The answers below
+# are computed from the runs, not written by hand; where the study printed both numbers, its own
+# difference follows ours. First, where each ViT run ended, beside chance: on the `quick` preset's
+# synthetic shapes the tiny ViT may barely leave chance while the CNN learns both tasks. That is not
+# a lack of data in general: `docs/results.md` shows the same ViT learning CIFAR-10 at a similar
+# budget. It is these synthetic shapes it fails on at this budget, so read the quick preset's RQ1 and
+# RQ3 answers, and its ViT's MTL-vs-STL verdicts, as statements about shapes.
+
+# %%
+from mtlkit.capstone import PRESETS
+from mtlkit.data import load
+
+
+def tasks_of(dataset):
+    """{task: number of classes} of a dataset (a small generated split for shapes)."""
+    return load(dataset, "test", **({"size": 240} if dataset == "shapes" else {})).tasks
+
+
+limit = OVERRIDES.get("limit", PRESETS[PRESET].common.get("limit"))
+print(f"preset {PRESET}:", "whole splits" if limit is None else f"at most {limit:,} images per split")
+classes = {d: tasks_of(d) for d in sorted({r["dataset"] for r in rows})}
+for r in (r for r in rows if r["backbone"] == "vit"):
+    accs = [
+        f"{t} {100 * r[t]:5.1f}% (chance {100 / k:4.1f}%)"
+        for t, k in classes[r["dataset"]].items()
+        if r[t] is not None
+    ]
+    print(f"{r['dataset']:8} vit {r['mode']:10} seed {r['seed']}: " + ", ".join(accs))
+
+# %%
+print("RQ1:", rq1(rows), sep="\n")
+print("\nRQ2:", rq2(rows), sep="\n")
+print("\nRQ3:", rq3(rows), sep="\n")
+
+# %% [markdown]
+# ## Self-check
+
+# %%
+from mtlkit.capstone.stats import mean
+
+assert report["failed"] == {} and report["pending"] == []
+assert {r["mode"] for r in rows} == {"stl_fine", "stl_coarse", "mtl"}
+assert all(0.0 <= r[t] <= 1.0 for r in rows for t in ("fine", "coarse") if r[t] is not None)
+
+# delta_m by hand for the first cell
+e = entries[0]
+by_hand = mean([(mtl - stl) / stl for _, mtl, stl in e["tasks"].values()])
+assert abs(e["delta_m"] - by_hand) < 1e-12
+
+# re-running the same call trains nothing: every run is already finished
+lines = []
+again = run_capstone(PRESET, out=OUT, seeds=SEEDS, overrides=OVERRIDES, progress=False, log=lines.append)
+assert lines[0].endswith(f"{len(rows)} already finished"), lines[0]
+assert [r["fine"] for r in again["rows"]] == [r["fine"] for r in rows]
+print("all checks passed")
+
+# %% [markdown]
+# ## Going further
+#
+# - Run three seeds (`SEEDS = [0, 1, 2]`) and watch "cannot be assessed" turn into real verdicts.
+# - Try other weightings for the multi-task runs: `run_capstone(..., weightings=["uncertainty", "dwa"])`;
+#   the single-task runs are shared and not retrained.
+# - On a GPU, `mtlkit bench --preset strong` measures images/s, MFU and our loop against a plain
+#   `DataLoader` loop.
+# - Three of the study's cells were not found in its notebooks (ResNet-152 single-task superclass on
+#   CIFAR-10, both ResNet-152 single-task models on CIFAR-100). If you find one, add it to
+#   `mtlkit/capstone/study.py` with its source and re-run: the summary fills it in without retraining.
