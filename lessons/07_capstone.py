@@ -145,24 +145,26 @@ plt.show()
 
 # %%
 from mtlkit.capstone import study
-from mtlkit.capstone.summary import comparisons, rq1, rq2, rq3
+from mtlkit.capstone.verdicts import mtl_vs_stl, rq1, rq2, rq3, said
 
 
 def published(dataset, backbone, mode, task):
-    value = study.accuracy(dataset, backbone, mode, task)  # None: not in the study (or not found)
+    value = study.accuracy(dataset, backbone, mode, task)  # None: not part of the study
     return "   n/a" if value is None else f"{100 * value:6.2f}"
 
 
 rows = report["rows"]
-entries = comparisons(rows)
+entries = mtl_vs_stl(rows)
 for e in entries:
-    for task, (test, mtl, stl) in e["tasks"].items():
-        d, b = e["dataset"], e["backbone"]
+    d, b = e["dataset"], e["backbone"]
+    for c in e["comparisons"]:
+        mode = "mtl" if c["study_mode"] is None else c["study_mode"]
         print(
-            f"{d:8} {b:9} {task:6}  STL {100 * stl:6.2f} (study {published(d, b, f'stl_{task}', task)})  "
-            f"MTL {100 * mtl:6.2f} (study {published(d, b, 'mtl', task)})  significant: {test.significant}"
+            f"{d:8} {b:9} {c['task']:6} MTL - {c['versus']:21} {said(c['p'], 'MTL', c['b'])})"
+            f"  [study: MTL {published(d, b, 'mtl', c['task'])}, {mode} {published(d, b, mode, c['task'])}]"
         )
-    print(f"{'':8} {'':9} delta_m = {100 * e['delta_m']:+.2f}%")
+    if e["delta_m"] is not None:
+        print(f"{d:8} {b:9} delta_m = {said(e['delta_m'], 'MTL', 'STL', '%')})")
 
 # %% [markdown]
 # ## RQ1–RQ3, answered from the results
@@ -223,10 +225,15 @@ assert report["failed"] == {} and report["pending"] == []
 assert {r["mode"] for r in rows} == {"stl_fine", "stl_coarse", "mtl"}
 assert all(0.0 <= r[t] <= 1.0 for r in rows for t in ("fine", "coarse") if r[t] is not None)
 
-# delta_m by hand for the first cell
+# delta_m by hand for the first cell: per seed, then the mean over seeds (mtlkit adds the interval)
 e = entries[0]
-by_hand = mean([(mtl - stl) / stl for _, mtl, stl in e["tasks"].values()])
-assert abs(e["delta_m"] - by_hand) < 1e-12
+cell = [r for r in rows if (r["dataset"], r["backbone"]) == (e["dataset"], e["backbone"])]
+runs = {(r["mode"], r["seed"]): r for r in cell if r["weighting"] in (e["weighting"], "none")}
+per_seed = [
+    mean([(runs["mtl", s][t] - runs[f"stl_{t}", s][t]) / runs[f"stl_{t}", s][t] for t in ("fine", "coarse")])
+    for s in sorted({r["seed"] for r in cell})
+]
+assert abs(e["delta_m"].difference - mean(per_seed)) < 1e-12
 
 # re-running the same call trains nothing: every run is already finished
 lines = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
 
@@ -14,6 +15,9 @@ class DataNotFoundError(UserError, FileNotFoundError):
 
 
 def unknown_name(kind: str, name: object, choices: Iterable[str]) -> UserError:
-    """The standard message for an unknown registry name, listing the valid choices."""
-    valid = ", ".join(sorted(choices))
-    return UserError(f"unknown {kind} {name!r}; choose one of: {valid}")
+    """The standard message for an unknown name, listing the valid choices and the closest ones."""
+    choices = sorted(choices)
+    message = f"unknown {kind} {name!r}; choose one of: {', '.join(choices)}"
+    if close := difflib.get_close_matches(str(name), choices, n=3, cutoff=0.6):
+        message += f"; did you mean {' or '.join(map(repr, close))}?"
+    return UserError(message)

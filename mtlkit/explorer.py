@@ -27,8 +27,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mtlkit.errors import UserError
+from mtlkit.weighting.registry import names
 
-METHODS = ("equal", "static", "uncertainty", "dwa", "gradnorm", "pcgrad")
+METHODS = tuple(names())  # every registered weighting
 # method -> the slider it reads, as (widget attribute, weighting option)
 OPTIONS: dict[str, tuple[str, str]] = {
     "static": ("gamma", "gamma"),

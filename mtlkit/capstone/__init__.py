@@ -7,7 +7,8 @@ run resumably, summarised beside the study's table with statistics over seeds.
 
 Modules: ``presets`` (quick / seed / strong), ``grid`` (the runs), ``runner`` (run and resume),
 ``scheduler`` (one process per device), ``results`` / ``summary`` / ``figures`` (the report),
-``stats`` (mean, sd, t interval, Welch's test), ``delta_m``, ``study`` (the published numbers).
+``stats`` (mean, sd, t interval, paired differences), ``verdicts`` (RQ1-RQ3), ``timing``, ``delta_m``,
+``study`` (the published numbers).
 """
 
 from __future__ import annotations

@@ -97,10 +97,12 @@ def _choose(kind: str, given: Sequence[str] | None, default: tuple[str, ...], va
 def _config(
     preset: Preset, dataset: str, backbone: str, mode: str, weighting: str, seed: int, overrides: dict
 ) -> RunConfig:
-    fields = {**preset.run_fields(backbone), **overrides, **_MODE_FIELDS[mode]}
+    fields = {**preset.run_fields(backbone, dataset, mode), **overrides, **_MODE_FIELDS[mode]}
     fields.update(dataset=dataset, seed=seed)
     if mode == "mtl":
-        fields.update(weighting=weighting, weighting_kwargs=dict(preset.weighting_kwargs.get(weighting, {})))
+        fields.update(
+            weighting=weighting, weighting_kwargs=preset.weighting_options(weighting, dataset, backbone)
+        )
     else:
         fields.update(weighting="equal", weighting_kwargs={})
     return RunConfig.from_dict(fields)  # the recipe's keys (epochs, lr...) go into its TrainConfig

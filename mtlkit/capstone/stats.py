@@ -1,19 +1,21 @@
-"""Statistics over seeds: mean, standard deviation, a t-based 95% interval and Welch's t-test.
+"""Statistics over seeds: mean, standard deviation, a t-based 95% interval and paired differences.
 
-With ``n`` seeds the 95% interval of the mean is ``mean +/- t_{0.975, n-1} * sd / sqrt(n)``. Two groups
-differ significantly (two-sided, 5%) when Welch's statistic
-``t = (mean_a - mean_b) / sqrt(sd_a^2/n_a + sd_b^2/n_b)`` exceeds the Student-t quantile at the
-Welch-Satterthwaite degrees of freedom ``df = (v_a + v_b)^2 / (v_a^2/(n_a-1) + v_b^2/(n_b-1))``,
-``v = sd^2/n`` (Welch 1947). The t distribution is computed exactly (no SciPy): its CDF is a regularised
-incomplete beta function, evaluated with the continued fraction of Numerical Recipes (Press et al.,
-2007, section 6.4), and the quantile is found by bisection. With one seed per group nothing can be
-said about significance, and the functions say so (``None``).
+With ``n`` seeds the 95% interval of the mean is ``mean +/- t_{0.975, n-1} * sd / sqrt(n)``. Two
+approaches trained with the same seeds (same split, initialisation draw and data order) are compared
+on their per-seed differences ``d_s = a_s - b_s``: the interval of ``mean(d)`` is the same formula on
+the ``d_s`` (the paired t-interval, as lesson 6 teaches; Student 1908). Pairing removes what the two
+runs of one seed share, so it is tighter than an unpaired (Welch) test when seeds matter. An interval
+that contains 0 means no evidence of a difference at this number of seeds, not evidence of none.
+The t distribution is computed exactly (no SciPy): its CDF is a regularised incomplete beta function,
+evaluated with the continued fraction of Numerical Recipes (Press et al., 2007, section 6.4), and the
+quantile is found by bisection. With one seed nothing can be said about noise, and the functions say
+so (``None``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -94,23 +96,29 @@ def interval95(values: Sequence[float]) -> tuple[float, float] | None:
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """Welch's t-test of ``a`` against ``b``; ``significant`` is None when it cannot be assessed."""
+class Paired:
+    """The paired difference ``a - b`` over the seeds both have: its mean and 95% t-interval.
 
-    difference: float  # mean(a) - mean(b)
-    t: float | None
-    df: float | None
-    significant: bool | None
+    ``interval`` is None with fewer than two pairs: then nothing can be said about noise.
+    """
+
+    difference: float  # mean over seeds of a_s - b_s
+    interval: tuple[float, float] | None
+    seeds: int
+
+    @property
+    def clear(self) -> bool | None:
+        """True when the interval excludes 0 (a difference beyond seed noise), None without one."""
+        if self.interval is None:
+            return None
+        low, high = self.interval
+        return low > 0.0 or high < 0.0
 
 
-def welch(a: Sequence[float], b: Sequence[float], alpha: float = 0.05) -> Comparison:
-    """Two-sided Welch's t-test at level ``alpha``; needs at least two values in each group."""
-    difference = mean(a) - mean(b)
-    if len(a) < 2 or len(b) < 2:
-        return Comparison(difference, None, None, None)
-    va, vb = sd(a) ** 2 / len(a), sd(b) ** 2 / len(b)
-    if va + vb == 0.0:  # no spread at all: any difference is exact
-        return Comparison(difference, None, None, difference != 0.0)
-    t = difference / math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    return Comparison(difference, t, df, abs(t) > t_quantile(1.0 - alpha / 2.0, df))
+def paired(a: Mapping[int, float], b: Mapping[int, float]) -> Paired | None:
+    """``a - b`` paired by seed (the keys); None when no seed has both values."""
+    seeds = sorted(set(a) & set(b))
+    if not seeds:
+        return None
+    differences = [a[s] - b[s] for s in seeds]
+    return Paired(mean(differences), interval95(differences), len(seeds))

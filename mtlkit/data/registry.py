@@ -6,20 +6,31 @@ import os
 import textwrap
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from mtlkit.data.dataset import Pool, TaskDataset
 from mtlkit.data.split import check_fraction, stratified_split
 from mtlkit.errors import UserError, unknown_name
+from mtlkit.registry import Registry
+
+if TYPE_CHECKING:
+    from mtlkit.data.sources import CifarSource, ShapesSource
+
+    Source = CifarSource | ShapesSource
 
 SPLITS = ("train", "val", "test")
-_NAMES = ("cifar10", "cifar100", "shapes")
+
+DATASETS = Registry("dataset", given=("root", "download"))  # name -> builder of its Source
+DATASETS.add("cifar10", "mtlkit.data.sources:cifar10")
+DATASETS.add("cifar100", "mtlkit.data.sources:cifar100")
+DATASETS.add("shapes", "mtlkit.data.sources:shapes")
 
 
 def names() -> list[str]:
     """The dataset names ``load`` accepts."""
-    return list(_NAMES)
+    return DATASETS.names()
 
 
 def default_root() -> Path:
@@ -34,8 +45,7 @@ def load(
     download: bool = False,
     val_fraction: float = 0.1,
     seed: int = 0,
-    *,
-    size: int | None = None,
+    **options: Any,
 ) -> TaskDataset:
     """Load one split of dataset ``name`` (see ``names()``).
 
@@ -44,31 +54,26 @@ def load(
     ``mean``/``std`` are those of the ``train`` split, whatever split is loaded.
 
     CIFAR is read from ``root`` (default ``default_root()``), fetched there when ``download=True``.
-    ``shapes`` is generated (no files); ``size`` overrides the size of its official splits (train pool
+    ``options`` are the dataset's own (its builder's in ``mtlkit.data.sources``; CIFAR has none).
+    ``shapes`` is generated (no files); its option ``size`` overrides the size of its official splits (train pool
     11,000, test 2,000): ``load("shapes", split, size=1200)`` gives a 1,200-image train pool (train + val)
     or test split, normalised with the statistics of the 1,200-image train pool: a tiny smoke run.
     """
-    if name not in _NAMES:
-        raise unknown_name("dataset", name, _NAMES)
+    make_source = DATASETS.check(name, options)
     if split not in SPLITS:
         raise unknown_name("split", split, SPLITS)
     check_fraction(val_fraction)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise UserError(f"seed must be an integer, got {seed!r}")
-    if size is not None and name != "shapes":
-        raise UserError(f"size= is only for the synthetic 'shapes' dataset, not {name!r}")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 24):
-        raise UserError(f"shapes size must be an integer >= 24 (two images per class), got {size!r}")
-    source = _source(name, root, download)
+    source = make_source(root, download, **options)
 
-    train_key = (name, source, "train", size)  # with size=, stats come from a train pool of that size
-    train_pool = _pool(*train_key)
+    train_pool = _pool(source, "train")  # with size=, stats come from a train pool of that size
     train_idx, val_idx = stratified_split(train_pool.labels["fine"], val_fraction, seed)
     if split == "test":
-        pool, index = _pool(name, source, "test", size), None
+        pool, index = _pool(source, "test"), None
     else:
         pool, index = train_pool, train_idx if split == "train" else val_idx
-    mean, std = _train_stats(train_key, val_fraction, seed)
+    mean, std = _train_stats(source, val_fraction, seed)
     images = pool.images if index is None else pool.images[index]
     labels = {task: (y if index is None else y[index]).clone() for task, y in pool.labels.items()}
     return TaskDataset(
@@ -84,46 +89,18 @@ def load(
     )
 
 
-def _source(name: str, root: str | os.PathLike | None, download: bool) -> tuple:
-    """A hashable identity of the files behind ``name`` (fetched first when ``download``): the folder
-    and each file's size and modification time, so that the cache below notices replaced files."""
-    if name == "shapes":
-        return ()
-    from mtlkit.data import cifar
-
-    folder = cifar.ensure(name, Path(root or default_root()).expanduser(), download)
-    return (
-        str(folder),
-        *((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir())),
-    )
-
-
 @lru_cache(maxsize=4)
-def _pool(name: str, source: tuple, part: str, size: int | None) -> Pool:
+def _pool(source: Source, part: str) -> Pool:
     """Read (CIFAR) or generate (shapes) an official split once per process."""
-    if name == "shapes":
-        from mtlkit.data import shapes
-
-        default = shapes.TRAIN_SIZE if part == "train" else shapes.TEST_SIZE
-        images, fine = shapes.generate(size or default, shapes.SEEDS[part])
-        coarse_of_fine = torch.tensor(shapes.COARSE_OF_FINE)
-        return Pool(
-            images=images,
-            labels={"fine": fine, "coarse": coarse_of_fine[fine]},
-            class_names={"fine": list(shapes.FINE_NAMES), "coarse": list(shapes.COARSE_NAMES)},
-            coarse_of_fine=coarse_of_fine,
-        )
-    from mtlkit.data import cifar
-
-    return cifar.read(name, Path(source[0]), part)
+    return source.read(part)
 
 
 @lru_cache(maxsize=16)
 def _train_stats(
-    train_key: tuple, val_fraction: float, seed: int
+    source: Source, val_fraction: float, seed: int
 ) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     """Per-channel mean and std (in [0, 1] units) of the train split, exact, from pixel histograms."""
-    pool = _pool(*train_key)
+    pool = _pool(source, "train")
     train_idx, _ = stratified_split(pool.labels["fine"], val_fraction, seed)
     return channel_stats(pool.images[train_idx])
 

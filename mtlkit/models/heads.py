@@ -22,12 +22,13 @@ build one trunk per task, inside the task's column.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
 
 from mtlkit.errors import UserError, unknown_name
+from mtlkit.registry import Registry
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
 
@@ -105,7 +106,10 @@ class SeedHead:
 
 
 HeadSpec = LinearHead | MLPHead | SeedHead
-HEADS: dict[str, type] = {"linear": LinearHead, "mlp": MLPHead, "seed": SeedHead}
+HEADS = Registry("head")  # a head's options are its spec's fields
+HEADS.add("linear", LinearHead)
+HEADS.add("mlp", MLPHead)
+HEADS.add("seed", SeedHead)
 
 
 def _check_common(widths: Sequence[int], dropout: float, activation: str) -> None:
@@ -122,19 +126,13 @@ def head_spec(spec: str | HeadSpec | Mapping[str, Any]) -> HeadSpec:
     if isinstance(spec, LinearHead | MLPHead | SeedHead):
         return spec
     if isinstance(spec, str):
-        if spec not in HEADS:
-            raise unknown_name("head", spec, HEADS)
-        return HEADS[spec]()
+        return HEADS.create(spec)
     if isinstance(spec, Mapping):
         options = dict(spec)
         kind = options.pop("type", options.pop("name", None))
         if kind not in HEADS:
-            raise unknown_name("head type (the dict's 'type' key)", kind, HEADS)
-        cls = HEADS[kind]
-        allowed = {f.name for f in fields(cls)}
-        if bad := sorted(set(options) - allowed):
-            raise UserError(f"head {kind!r} has no option(s) {bad}; valid options: {sorted(allowed)}")
-        return cls(**options)
+            raise unknown_name("head type (the dict's 'type' key)", kind, HEADS.names())
+        return HEADS.create(kind, **options)
     raise UserError(f"a head spec must be a name, a spec object or a dict, got {type(spec).__name__}")
 
 

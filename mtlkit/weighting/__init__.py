@@ -2,19 +2,37 @@
 
 ``create(name, tasks, **kw)`` builds one by name; ``names()`` lists them. Loss-weighting methods:
 :class:`Static`, :class:`Equal`, :class:`Uncertainty`, :class:`DWA`. Gradient methods (one backward per
-task, not for plain DDP): :class:`GradNorm`, :class:`PCGrad`.
+task, not for plain DDP): :class:`GradNorm`, :class:`PCGrad`. The classes are imported when first used,
+so ``names()`` imports no torch.
 """
 
 from __future__ import annotations
 
-from mtlkit.weighting.base import PlainWeighting, Weighting, as_weighting
-from mtlkit.weighting.dwa import DWA
-from mtlkit.weighting.equal import Equal
-from mtlkit.weighting.gradnorm import GradNorm
-from mtlkit.weighting.pcgrad import PCGrad
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from mtlkit.weighting.registry import create, names
-from mtlkit.weighting.static import Static
-from mtlkit.weighting.uncertainty import Uncertainty
+
+if TYPE_CHECKING:
+    from mtlkit.weighting.base import PlainWeighting, Weighting, as_weighting
+    from mtlkit.weighting.dwa import DWA
+    from mtlkit.weighting.equal import Equal
+    from mtlkit.weighting.gradnorm import GradNorm
+    from mtlkit.weighting.pcgrad import PCGrad
+    from mtlkit.weighting.static import Static
+    from mtlkit.weighting.uncertainty import Uncertainty
+
+_MODULES = {
+    "DWA": "dwa",
+    "Equal": "equal",
+    "GradNorm": "gradnorm",
+    "PCGrad": "pcgrad",
+    "PlainWeighting": "base",
+    "Static": "static",
+    "Uncertainty": "uncertainty",
+    "Weighting": "base",
+    "as_weighting": "base",
+}
 
 __all__ = [
     "DWA",
@@ -29,3 +47,9 @@ __all__ = [
     "create",
     "names",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return getattr(importlib.import_module(f"mtlkit.weighting.{_MODULES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -44,3 +44,21 @@ class Static(Weighting):
     @property
     def weights(self) -> dict[str, float]:
         return self.per_task(self._weights)
+
+
+def static(
+    tasks: Mapping[str, int] | Sequence[str],
+    gamma: float | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> Static:
+    """``create("static", tasks, ...)``: weights from ``gamma`` (two tasks), explicit ``weights``, or all 1."""
+    names = list(tasks)
+    if gamma is not None and weights is not None:
+        raise UserError("static weighting: give either gamma or weights, not both")
+    if gamma is not None:
+        return Static.gamma(gamma, names)
+    if weights is None:
+        return Static(dict.fromkeys(names, 1.0))
+    if set(weights) != set(names):
+        raise UserError(f"static weights are for tasks {sorted(weights)}, the model has {sorted(names)}")
+    return Static(weights)

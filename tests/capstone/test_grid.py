@@ -25,16 +25,16 @@ def test_modes_set_architecture_tasks_and_weighting():
 def test_seed_preset_is_the_studys_setup():
     configs = {(r.backbone, r.mode): r.config for r in plan(presets.get("seed"), datasets=["cifar100"])}
     vit, resnet = configs[("vit", "mtl")], configs[("resnet152", "mtl")]
+    # class_report.txt, Figures 8 and 14: batch 256 won for the ViT, 128 for ResNet-152
     assert (vit.backbone, vit.train.batch_size, resnet.train.batch_size) == ("vit_seed", 256, 128)
     assert resnet.backbone_kwargs == {"stem": "imagenet"}
-    recipe = vit.train
-    assert (recipe.optimizer, recipe.lr, recipe.epochs, recipe.augment, vit.head) == (
+    assert (vit.train.optimizer, vit.train.lr, vit.train.epochs, vit.train.augment) == (
         "adam",
         1e-3,
         20,
         False,
-        "seed",
     )
+    assert vit.head == {"type": "seed", "dropout": 0.2}  # GELU, SeedHead's default
     assert resnet.head == {"type": "seed", "activation": "relu", "dropout": 0.0}  # its ResNet notebooks'
 
 

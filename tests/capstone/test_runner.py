@@ -101,7 +101,10 @@ QUICK_CNN = {"backbone": "tiny_cnn", "backbone_kwargs": {"width": 16}}
             },
             "backbone 'vit_tiny' has no option 'depht'",
         ),
-        ({"weighting": "static", "weighting_kwargs": {"static": {"gama": 0.5}}}, "no option(s) ['gama']"),
+        (
+            {"weighting": "static", "weighting_kwargs": {"static": {"gama": 0.5}}},
+            "weighting 'static' has no option 'gama'",
+        ),
     ],
 )
 def test_a_bad_option_of_any_planned_run_fails_before_any_output(

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from mtlkit.capstone.stats import incomplete_beta, interval95, mean, sd, t_cdf, t_quantile, welch
+from mtlkit.capstone.stats import incomplete_beta, interval95, mean, paired, sd, t_cdf, t_quantile
 
 # Two-sided 95% critical values of Student's t from the standard printed tables.
 TABLE = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 10: 2.228, 20: 2.086, 30: 2.042, 120: 1.980}
@@ -40,25 +40,25 @@ def test_one_value_has_no_sd_nor_interval():
     assert sd([0.5]) is None and interval95([0.5]) is None
 
 
-def test_welch_by_hand():
-    # means 2 and 5.1667, variances 1 and 1.5833 over n = 3: t = -3.1667 / sqrt(0.8611) = -3.4125,
-    # df = 0.8611^2 / ((1/3)^2/2 + (0.5278)^2/2) = 3.806 -> t_crit ~ 2.83 < |t|: significant.
-    c = welch([1.0, 2.0, 3.0], [4.0, 5.0, 6.5])
-    assert c.difference == pytest.approx(-19 / 6)
-    assert c.t == pytest.approx(-3.4125, abs=1e-4)
-    assert c.df == pytest.approx(3.806, abs=1e-3)
-    assert c.significant is True
+def test_paired_difference_is_the_interval_of_the_per_seed_differences():
+    # differences 0.01, 0.015, 0.01 (seed 3 has no partner and is left out)
+    p = paired({0: 0.41, 1: 0.495, 2: 0.46, 3: 0.9}, {0: 0.40, 1: 0.48, 2: 0.45})
+    assert p.seeds == 3 and p.difference == pytest.approx(0.035 / 3)
+    assert p.interval == pytest.approx(interval95([0.01, 0.015, 0.01]))
+    assert p.clear is True  # [+0.45, +1.88] points excludes 0
 
 
-def test_a_gap_within_the_noise_is_not_significant():
-    assert welch([0.80, 0.82, 0.78], [0.81, 0.79, 0.80]).significant is False
+def test_a_gap_within_the_noise_is_not_clear():
+    p = paired({0: 0.80, 1: 0.82, 2: 0.78}, {0: 0.81, 1: 0.79, 2: 0.80})
+    assert p.clear is False and p.interval[0] < 0 < p.interval[1]
 
 
-def test_one_seed_cannot_be_assessed():
-    c = welch([0.9], [0.8, 0.85])
-    assert c.significant is None and c.t is None and c.difference == pytest.approx(0.075)
+def test_one_seed_cannot_be_assessed_and_no_common_seed_is_nothing():
+    p = paired({0: 0.9}, {0: 0.8, 1: 0.85})
+    assert p.interval is None and p.clear is None and p.difference == pytest.approx(0.1)
+    assert paired({0: 0.9}, {1: 0.8}) is None
 
 
-def test_identical_runs_with_a_gap_are_exactly_different():
-    assert welch([0.5, 0.5], [0.4, 0.4]).significant is True
-    assert welch([0.5, 0.5], [0.5, 0.5]).significant is False
+def test_identical_gaps_on_every_seed_are_clear():
+    assert paired({0: 0.5, 1: 0.6}, {0: 0.4, 1: 0.5}).clear is True
+    assert paired({0: 0.5, 1: 0.6}, {0: 0.5, 1: 0.6}).clear is False

@@ -2,7 +2,8 @@
 
 from mtlkit.capstone import study
 from mtlkit.capstone.results import collect
-from mtlkit.capstone.summary import NO_SEEDS, backbone_comparison, rq1, rq2, rq3, summary_markdown
+from mtlkit.capstone.summary import summary_markdown
+from mtlkit.capstone.verdicts import NO_EVIDENCE, NO_SEEDS, backbone_comparison, rq1, rq2, rq3
 
 
 def rows_of(tmp_path):
@@ -34,15 +35,6 @@ def test_the_real_research_questions_are_quoted_with_their_source(tmp_path):
     assert "1f82955ff4efe772bdb0752faafdaed65a49cd81" in text
 
 
-def test_study_values_are_fractions_of_the_twelve_cells():
-    assert len(study.ACCURACY) == 12
-    known = [a for cell in study.ACCURACY.values() for a in cell.values() if a is not None]
-    assert len(known) == 13 and all(0.0 < a < 1.0 for a in known)
-    assert study.accuracy("cifar10", "resnet152", "mtl", "coarse") == 0.9376999735832214
-    assert study.accuracy("cifar100", "resnet152", "stl_fine", "fine") is None
-    assert study.accuracy("shapes", "cnn", "mtl", "fine") is None
-
-
 def test_rq1_compares_the_mtl_models_of_the_two_backbones_vit_first(fake_run, tmp_path):
     backbone_grid(
         fake_run,
@@ -54,12 +46,18 @@ def test_rq1_compares_the_mtl_models_of_the_two_backbones_vit_first(fake_run, tm
         },
     )
     text = rq1(rows_of(tmp_path))
-    # fine: means 0.61 vs 0.41, sds 0.0141 each: t = 0.2 / 0.0141 = 14.1 on 2 df, significant
-    assert "- shapes / MTL (equal) / fine: vit - cnn = +20.00 points (vit better)." in text
-    # coarse: means 0.70 vs 0.71, t = -0.01 / 0.0141 = -0.71: within noise
-    assert "- shapes / MTL (equal) / coarse: vit - cnn = -1.00 points (no significant difference)." in text
+    # fine: +20 points on both seeds (a zero-width interval)
+    assert (
+        "- shapes / MTL (equal) / fine: vit - cnn = +20.00 points, 95% interval [+20.00, +20.00] (vit better)."
+        in text
+    )
+    # coarse: paired differences +0.01 and -0.03: mean -1, interval -1 +/- 12.706 * 0.0283 / sqrt(2)
+    assert (
+        f"- shapes / MTL (equal) / coarse: vit - cnn = -1.00 points, 95% interval [-26.41, +24.41] ({NO_EVIDENCE})."
+        in text
+    )
     assert "STL" not in text  # single-task runs belong to RQ3
-    assert "Over all 2 comparisons: vit better: 1, no significant difference: 1." in text
+    assert f"Over all 2 comparisons: vit better: 1, {NO_EVIDENCE}: 1." in text
 
 
 def test_rq3_compares_the_stl_models_of_the_two_backbones(fake_run, tmp_path):
@@ -75,13 +73,14 @@ def test_rq3_compares_the_stl_models_of_the_two_backbones(fake_run, tmp_path):
         dataset="cifar10",
     )
     text = rq3(rows_of(tmp_path))
-    # the study: ViT 26.79 - ResNet-152 63.20 on fine; its ResNet-152 STL coarse was not found
+    # the study (class_report.txt, Figures 3, 4, 9, 10): ViT 65.9 - ResNet-152 66.4 fine, 93.3 - 94.2 coarse
     assert (
-        "- cifar10 / STL fine / fine: vit - resnet152 = -20.00 points (resnet152 better; study -36.41)."
+        "fine: vit - resnet152 = -20.00 points, 95% interval [-20.00, -20.00] (resnet152 better; study -0.50)."
         in text
     )
     assert (
-        "- cifar10 / STL coarse / coarse: vit - resnet152 = +0.00 points (no significant difference)." in text
+        f"coarse: vit - resnet152 = +0.00 points, 95% interval [+0.00, +0.00] ({NO_EVIDENCE}; study -0.90)."
+        in text
     )
     assert "MTL" not in text
 
@@ -90,7 +89,7 @@ def test_backbone_comparisons_with_one_seed_cannot_be_assessed(fake_run, tmp_pat
     backbone_grid(fake_run, {("cnn", "mtl"): ((0.4,), (0.7,)), ("vit", "mtl"): ((0.6,), (0.9,))}, seeds=(0,))
     found = backbone_comparison(rows_of(tmp_path), {"mtl"})
     assert [(f["a"], f["b"], f["task"]) for f in found] == [("vit", "cnn", "fine"), ("vit", "cnn", "coarse")]
-    assert all(f["comparison"].significant is None for f in found)
+    assert all(f["comparison"].interval is None for f in found)
     assert f"+20.00 points ({NO_SEEDS})" in rq1(rows_of(tmp_path))
 
 
@@ -113,14 +112,22 @@ def test_rq2_compares_mtl_with_the_two_stl_models_of_every_backbone_with_cost(fa
         },
     )
     text = rq2(rows_of(tmp_path))
-    # cnn: fine 0.51 vs 0.41 (+24.39%), coarse equal: delta_m = 12.20%; vit: fine 0.205 vs 0.305 (-32.79%)
-    assert "- shapes / cnn / MTL (equal) vs STL: fine +10.00 points (MTL better)" in text
-    assert "coarse +0.00 points (no significant difference); delta_m = +12.20%." in text
-    assert "- shapes / vit / MTL (equal) vs STL: fine -10.00 points (STL better)" in text
-    assert "delta_m = -16.39%." in text
+    # cnn, per seed: fine +10 points, coarse equal: delta_m (0.1 / 0.40) / 2 = 12.50% and (0.1 / 0.42) / 2
+    assert (
+        "- shapes / cnn / MTL (equal): fine vs STL fine +10.00 points, 95% interval [+10.00, +10.00] (MTL better)"
+        in text
+    )
+    assert f"coarse vs STL coarse +0.00 points, 95% interval [+0.00, +0.00] ({NO_EVIDENCE})" in text
+    assert "delta_m = +12.20%, 95% interval [+8.42%, +15.98%] (MTL better)" in text
+    # vit: fine -10 points on both seeds; delta_m (-0.1 / 0.30) / 2 = -16.67% and (-0.1 / 0.31) / 2 = -16.13%
+    assert (
+        "- shapes / vit / MTL (equal): fine vs STL fine -10.00 points, 95% interval [-10.00, -10.00] (STL better)"
+        in text
+    )
+    assert "delta_m = -16.40%, 95% interval [-19.81%, -12.98%] (STL better)" in text
     # fake runs: parameters 1000 / (900 + 900) = 56%; seconds per epoch 3 / (2 + 2) = 75%
     assert text.count("the MTL model has 56% of the two STL models' parameters and takes 75%") == 2
-    assert "Over all 4 comparisons: MTL better: 1, no significant difference: 2, STL better: 1." in text
+    assert f"Over all 4 comparisons: MTL better: 1, {NO_EVIDENCE}: 2, STL better: 1." in text
 
 
 def test_rq1_and_rq2_quote_the_studys_own_difference_where_it_printed_both(fake_run, tmp_path):
@@ -134,10 +141,11 @@ def test_rq1_and_rq2_quote_the_studys_own_difference_where_it_printed_both(fake_
         dataset="cifar100",
     )
     rows = rows_of(tmp_path)
-    # study MTL: ViT fine 18.07, coarse 23.10; ResNet-152 fine 27.06, coarse 47.58; ViT STL fine 1.16
-    assert "fine: vit - resnet152 = +0.00 points (no significant difference; study -8.99)." in rq1(rows)
-    assert "coarse: vit - resnet152 = +0.00 points (no significant difference; study -24.48)." in rq1(rows)
-    assert "fine +0.00 points (no significant difference; study +16.91)" in rq2(rows)
+    # class_report.txt: MTL ViT 33.5 / 49.1 (Figure 8), MTL ResNet-152 27.1 / 47.6 (Figure 14), STL ViT 30.2 (5)
+    same = f"+0.00 points, 95% interval [+0.00, +0.00] ({NO_EVIDENCE}"
+    assert f"fine: vit - resnet152 = {same}; study +6.40)." in rq1(rows)
+    assert f"coarse: vit - resnet152 = {same}; study +1.50)." in rq1(rows)
+    assert f"fine vs STL fine {same}; study +3.30)" in rq2(rows)
 
 
 def test_study_columns_print_the_published_value_and_our_difference(fake_run, tmp_path):
@@ -145,7 +153,8 @@ def test_study_columns_print_the_published_value_and_our_difference(fake_run, tm
         weighting = "static" if mode == "mtl" else "none"
         fake_run(dataset="cifar100", backbone="resnet152", mode=mode, weighting=weighting, **acc)
     text = summary_markdown(rows_of(tmp_path), "seed", [])
-    # MTL Case 1: fine 27.06 -> ours 30.00 is +2.94; coarse 47.58 -> +2.42; STL fine not found: n/a
+    # class_report.txt, Figure 14, model 1: fine 27.1 -> ours 30.00 is +2.90; coarse 47.6 -> +2.40;
+    # Figure 11, model 1: STL fine 30.4
     table = {
         c[2].strip(): c[1:-1]
         for line in text.splitlines()
@@ -153,9 +162,9 @@ def test_study_columns_print_the_published_value_and_our_difference(fake_run, tm
         for c in [line.split("|")]
     }
     mtl = [c.strip() for c in table["MTL (static)"]]
-    assert mtl[3:9] == ["30.00", "50.00", "27.06", "+2.94", "47.58", "+2.42"]
+    assert mtl[3:9] == ["30.00", "50.00", "27.10", "+2.90", "47.60", "+2.40"]
     stl = [c.strip() for c in table["STL fine"]]
-    assert stl[3:7] == ["30.00", "-", "n/a", "n/a"]  # the study's STL fine value was not found
+    assert stl[3:7] == ["30.00", "-", "30.40", "-0.40"]
     assert text.count(study.CAVEAT) == 1
 
 
@@ -180,18 +189,19 @@ def test_speedup_over_the_study_divides_its_epoch_time_by_ours(fake_run, tmp_pat
     fake_run(dataset="cifar10", backbone="cnn", mode="mtl", weighting="static", fine=0.5, coarse=0.9)
     text = summary_markdown(rows_of(tmp_path), "seed", [])
     # fake runs take 2 s (STL) and 3 s (MTL) per epoch; the study took 46 s (ResNet-152) and 63 s (ViT)
+    # on CIFAR-10 (class_report.txt, Figures 3, 7, 9 and 13)
     assert speed_column(text, "resnet152") == {"STL fine": "23.0×", "MTL (static)": "15.3×"}
     assert speed_column(text, "vit") == {"STL fine": "31.5×", "MTL (static)": "21.0×"}
     assert speed_column(text, "cnn") == {"MTL (static)": "n/a"}  # not a backbone the study timed
-    assert "seconds per epoch (vit 63 s, resnet152 46 s" in text
+    assert "seconds per epoch (vit 63 s, resnet152 46-52 s" in text
 
 
 def test_speedup_uses_the_mean_over_seeds(fake_run, tmp_path):
-    from mtlkit.capstone.summary import speedup
+    from mtlkit.capstone.timing import speedup
 
     runs = [{"seed": 0, "s_per_epoch": 2.0}, {"seed": 1, "s_per_epoch": 4.0}]
-    assert speedup("resnet152", runs) == f"{46 / 3:.1f}×"
-    assert speedup("resnet152", []) == "n/a"
+    assert speedup(("cifar100", "resnet152", "stl_coarse"), runs) == f"{52 / 3:.1f}×"  # Figure 12
+    assert speedup(("cifar10", "resnet152", "mtl"), []) == "n/a"
 
 
 def test_no_speed_column_for_a_dataset_the_study_did_not_use(fake_run, tmp_path):

@@ -39,7 +39,10 @@ def one_error_line(err: str, prefix: str = "mtlkit: error: ") -> str:
         (["compare", "--head", "bogus"], "unknown head 'bogus'"),
         (["compare", "--backbone-arg", "depth=3"], "valid options"),
         (["compare", "--weighting", "static", "--weighting-arg", "gamma=2"], "gamma must be in [0, 1]"),
-        (["compare", "--weighting", "dwa", "--weighting-arg", "colour=1"], "has no option(s) ['colour']"),
+        (
+            ["compare", "--weighting", "dwa", "--weighting-arg", "colour=1"],
+            "has no option 'colour'; valid options: temperature=2.0",
+        ),
         (["compare", "--tasks", "fine,colour"], "no task(s) ['colour']"),
         (["compare", "--device", "tpu"], "bad device 'tpu'"),
     ],

@@ -51,7 +51,7 @@ SHAPES_TASKS = {"fine": 12, "coarse": 4}
         ({"head": {"hidden": [8]}}, "'type' key"),
         ({"weighting": "bogus"}, "unknown weighting 'bogus'"),
         ({"arch": "soft", "weighting": "gradnorm"}, "gradnorm needs parameters shared"),
-        ({"arch": "hard", "arch_kwargs": {"coupling": 1.0}}, "takes no options"),
+        ({"arch": "hard", "arch_kwargs": {"coupling": 1.0}}, "has no option 'coupling'; valid options: none"),
         ({"backbone": "resnet152", "backbone_kwargs": {"stem": "tiny"}}, "stem must be one of"),
         ({"device": "tpu"}, "bad device"),
         ({"tasks": ("fine", "colour")}, "no task(s) ['colour']"),

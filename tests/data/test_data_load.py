@@ -88,7 +88,7 @@ def test_loaded_tensors_are_copies_of_the_cache():
         ({"name": "shapes", "val_fraction": 1.0}, "val_fraction"),
         ({"name": "shapes", "seed": 1.5}, "seed"),
         ({"name": "shapes", "size": 3}, "size"),
-        ({"name": "cifar10", "size": 100}, "only for"),
+        ({"name": "cifar10", "size": 100}, "dataset 'cifar10' has no option 'size'; valid options: none"),
     ],
 )
 def test_bad_arguments_are_user_errors(kwargs, match):

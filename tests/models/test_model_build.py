@@ -66,8 +66,8 @@ def test_build_accepts_a_module_or_a_factory():
     [
         (("mtan", "tiny_cnn", TASKS), {}, "cross_stitch, hard, single, soft"),
         (("single", "tiny_cnn", TASKS), {}, "exactly one task"),
-        (("hard", "tiny_cnn", TASKS), {"coupling": 1.0}, "no options"),
-        (("soft", "tiny_cnn", TASKS), {"couplin": 1.0}, "coupling"),
+        (("hard", "tiny_cnn", TASKS), {"coupling": 1.0}, "has no option .coupling.; valid options: none"),
+        (("soft", "tiny_cnn", TASKS), {"couplin": 1.0}, r"no option .couplin.*did you mean .coupling.\?"),
         (("hard", "not_a_backbone", TASKS), {}, "tiny_cnn"),
         (("hard", 3, TASKS), {}, "backbone must be"),
     ],
