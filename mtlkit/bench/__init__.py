@@ -37,12 +37,15 @@ def bench(
     compile: bool = False,
     plain: bool = True,
     root: str | None = None,
+    train: Any = None,
 ) -> list[dict[str, Any]]:
-    """Measure each backbone of ``preset`` over ``steps`` training steps (see the module docstring)."""
+    """Measure each backbone of ``preset`` over ``steps`` training steps (see the module docstring);
+    ``train``: a train split to time on instead of the dataset's (e.g. synthetic CIFAR-shaped images)."""
     import torch
 
     from mtlkit.backbones import count_flops
     from mtlkit.bench import loops
+    from mtlkit.bench.budget import split_sizes
     from mtlkit.bench.mfu import mfu, peak_flops
     from mtlkit.capstone import grid, presets
     from mtlkit.experiment import build_model, device_name, load_splits
@@ -50,7 +53,9 @@ def bench(
 
     chosen = presets.get(preset)
     datasets = [dataset] if dataset else [chosen.datasets[0]]
-    runs = [r for r in grid.plan(chosen, datasets=datasets, backbones=backbones) if r.mode == "mtl"]
+    runs = [
+        r for r in grid.plan(chosen, datasets=datasets, backbones=backbones, seeds=[0]) if r.mode == "mtl"
+    ]
     rows = []
     for planned in runs:
         # the preset's own recipe (optimiser, augmentation, precision), two passes over `steps` batches
@@ -59,11 +64,13 @@ def bench(
             planned.config.train, epochs=2, batch_size=size, compile=compile or planned.config.train.compile
         )
         config = replace(planned.config, root=root or planned.config.root, train=recipe)
-        train = load_splits(config)["train"]
-        subset = train.take(min(len(train), steps * size))
+        data = train if train is not None else load_splits(config)["train"]
+        # s/epoch is for the dataset's real train split, whatever was timed
+        epoch_images = len(data) if train is None else split_sizes(planned.config)[0]
+        subset = data.take(min(len(data), steps * size))
         context = setup(recipe, device)
         precision = context.precision
-        make = lambda c=config, n=train.tasks: build_model(c, n)  # noqa: E731
+        make = lambda c=config, n=data.tasks: build_model(c, n)  # noqa: E731
         flops = count_flops(make())
         if precision.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(precision.device)
@@ -75,9 +82,9 @@ def bench(
             "preset": preset,
             "batch": size,
             "images_per_s": ours,
-            "s_per_epoch": len(train) / ours,
+            "s_per_epoch": epoch_images / ours,
             "peak_memory": f"{memory:,.0f} {unit}",
-            "mfu": mfu(flops, ours, peak_flops(name, precision.amp)),
+            "mfu": mfu(flops, ours, peak_flops(name, bf16=precision.dtype == torch.bfloat16)),
             "gflops_per_image": flops / 1e9,
             "device": name,
         }

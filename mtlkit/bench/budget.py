@@ -128,21 +128,22 @@ def required_mfu(total_flops: float, minutes: float, peak: float) -> float:
     return total_flops / (minutes * 60.0 * peak)
 
 
-def gpu_peak(gpu: str) -> float:
-    """The dense bf16 peak of a GPU named like ``H100``, ``H100 NVL`` or ``A100``."""
-    from mtlkit.bench.mfu import PEAK_BF16, peak_flops
+def gpu_peak(gpu: str) -> tuple[float, str]:
+    """The dense tensor-core peak of a GPU named like ``H100``, ``A100`` or ``T4``, and its precision:
+    bf16 where the GPU has it, else fp16 (:mod:`mtlkit.bench.mfu`)."""
+    from mtlkit.bench.mfu import PEAK_BF16, PEAK_FP16, peak_flops
 
     peak = peak_flops(gpu, bf16=True)
     if peak is None:
-        raise UserError(f"unknown GPU {gpu!r}: choose one of {', '.join(PEAK_BF16)}")
-    return peak
+        raise UserError(f"unknown GPU {gpu!r}: choose one of {', '.join([*PEAK_BF16, *PEAK_FP16])}")
+    return peak, "bf16" if any(name in gpu for name in PEAK_BF16) else "fp16"
 
 
 def report(rows: list[RunBudget], preset: str, gpu: str, minutes: float) -> str:
     """The printed calculation: one line per group, the total and the MFU it needs."""
     from mtlkit._table import markdown_table
 
-    peak = gpu_peak(gpu)
+    peak, precision = gpu_peak(gpu)
     table: list[dict[str, Any]] = [
         {
             "dataset": r.dataset,
@@ -164,6 +165,6 @@ def report(rows: list[RunBudget], preset: str, gpu: str, minutes: float) -> str:
         "image, evaluation 1 x.\n\n"
         f"{markdown_table(table, list(table[0]))}\n\n"
         f"Total: {total / 1e15:.2f} PFLOP over {sum(r.runs for r in rows)} runs.\n"
-        f"To finish in {minutes:g} min on one {gpu} ({peak / 1e12:.0f} TFLOP/s dense bf16) the runs must "
+        f"To finish in {minutes:g} min on one {gpu} ({peak / 1e12:.0f} TFLOP/s dense {precision}) the runs must "
         f"sustain {100 * need:.1f}% MFU on average ({total / (minutes * 60) / 1e12:.0f} TFLOP/s)."
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,6 +52,7 @@ def run_capstone(
     ``["cpu", "cpu"]``) runs one worker process per entry. ``overrides`` replace preset fields of every
     run (e.g. ``{"epochs": 1, "limit": 500}`` for a smoke test).
     """
+    started = time.perf_counter()
     chosen = presets.get(preset)
     if devices:
         from mtlkit.capstone.scheduler import check_devices
@@ -81,7 +83,24 @@ def run_capstone(
         drop_resume_state(directory)
     report = write_report(root, chosen.name)
     report["failed"] = failed
+    report["wall_s"] = time.perf_counter() - started
+    log(
+        f"capstone {chosen.name}: {len(todo)} runs trained, report written, in {wall_clock(report['wall_s'])} ({machine()})"
+    )
     return report
+
+
+def wall_clock(seconds: float) -> str:
+    """``2 min 05 s``."""
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+
+
+def machine() -> str:
+    """``2 CPU cores, load average 1.52 now``: what a wall time was measured on."""
+    cores = os.cpu_count() or 0
+    load = f", load average {os.getloadavg()[0]:.2f} now" if hasattr(os, "getloadavg") else ""
+    return f"{cores} CPU cores{load}"
 
 
 def check_runs(runs: Sequence[grid.PlannedRun], devices: Sequence[str] | None = None) -> None:

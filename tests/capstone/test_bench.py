@@ -13,7 +13,7 @@ from mtlkit.cli import main
         ("NVIDIA H200", 989e12),
         ("NVIDIA H200 NVL", 835e12),
         ("NVIDIA A100-SXM4-80GB", 312e12),
-        ("Tesla T4", None),
+        ("Tesla T4", 65e12),  # fp16: the T4 has no bf16 tensor cores
         ("cpu (x86_64, 2 threads)", None),
     ],
 )

@@ -7,9 +7,12 @@ from mtlkit.errors import UserError
 
 
 def test_quick_grid_is_backbones_times_modes_with_deterministic_names():
-    runs = plan(presets.get("quick"))
+    runs = plan(presets.get("quick"))  # three seeds by default: paired intervals need several
     assert [r.name for r in runs] == [
-        f"shapes-{b}-{m}-{'equal' if m == 'mtl' else 'none'}-s0" for b in ("cnn", "vit") for m in MODES
+        f"shapes-{b}-{m}-{'equal' if m == 'mtl' else 'none'}-s{s}"
+        for b in ("cnn", "vit")
+        for s in (0, 1, 2)
+        for m in MODES
     ]
 
 
@@ -94,11 +97,11 @@ def test_bad_choices_are_user_errors(kwargs, message):
 
 
 def test_unknown_preset_lists_the_valid_ones():
-    with pytest.raises(UserError, match="choose one of: quick, seed, strong"):
+    with pytest.raises(UserError, match="choose one of: modern_small, quick, seed, strong"):
         presets.get("fast")
 
 
 def test_every_preset_builds_valid_configs():
     for preset in presets.PRESETS.values():
         runs = plan(preset)
-        assert len(runs) == len(preset.datasets) * len(preset.backbones) * len(MODES)
+        assert len(runs) == len(preset.datasets) * len(preset.backbones) * len(MODES) * len(preset.seeds)
