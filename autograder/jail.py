@@ -96,11 +96,11 @@ def bwrap_argv(spec: Spec) -> list[str]:
             argv += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             argv += ["--ro-bind", top, top]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--perms", "1777", "--size", str(spec.limits.disk), "--tmpfs", "/tmp"]  # before binds in it
     made: set[Path] = {Path("/"), Path("/tmp")}
     for path in [Path("/usr"), *_readable_roots()]:
         argv += [*_parents(path, made), "--ro-bind", str(path), str(path)]
-    argv += ["--proc", "/proc", "--dev", "/dev"]
-    argv += ["--perms", "1777", "--size", str(spec.limits.disk), "--tmpfs", "/tmp"]
     argv += [*_parents(Path(spec.runtime), made), "--bind", spec.runtime, spec.runtime]
     argv += ["--chdir", "/tmp", "--clearenv"]
     for key, value in kernel_env(spec.env).items():
