@@ -84,7 +84,7 @@ def test_the_seed_preset_trains_each_cell_with_the_configuration_that_won_it():
     for planned in runs:
         won = study.cell(planned.dataset, planned.backbone, planned.mode).config
         config = planned.config
-        assert config.batch_size == won["batch_size"] and config.optimizer == won["optimizer"]
+        assert config.train.batch_size == won["batch_size"] and config.train.optimizer == won["optimizer"]
         assert config.head["dropout"] == won["dropout"]
         if planned.mode == "mtl":
             assert config.weighting_kwargs == {"gamma": won["gamma"]}
