@@ -84,7 +84,7 @@ def bench(
             "images_per_s": ours,
             "s_per_epoch": epoch_images / ours,
             "peak_memory": f"{memory:,.0f} {unit}",
-            "mfu": mfu(flops, ours, peak_flops(name, bf16=precision.dtype == torch.bfloat16)),
+            "mfu": mfu(flops, ours, peak_flops(name, half=precision.amp)),
             "gflops_per_image": flops / 1e9,
             "device": name,
         }

@@ -133,7 +133,7 @@ def gpu_peak(gpu: str) -> tuple[float, str]:
     bf16 where the GPU has it, else fp16 (:mod:`mtlkit.bench.mfu`)."""
     from mtlkit.bench.mfu import PEAK_BF16, PEAK_FP16, peak_flops
 
-    peak = peak_flops(gpu, bf16=True)
+    peak = peak_flops(gpu, half=True)
     if peak is None:
         raise UserError(f"unknown GPU {gpu!r}: choose one of {', '.join([*PEAK_BF16, *PEAK_FP16])}")
     return peak, "bf16" if any(name in gpu for name in PEAK_BF16) else "fp16"

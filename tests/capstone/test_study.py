@@ -88,3 +88,9 @@ def test_the_seed_preset_trains_each_cell_with_the_configuration_that_won_it():
         assert config.head["dropout"] == won["dropout"]
         if planned.mode == "mtl":
             assert config.weighting_kwargs == {"gamma": won["gamma"]}
+
+
+def test_a_stand_in_backbone_is_compared_with_the_studys_backbone_of_its_family():
+    # modern_small's ResNet-18 rows stand beside the study's ResNet-152 (Figure 9, model 1)
+    assert study.accuracy("cifar10", "resnet18", "stl_fine", "fine") == 0.664
+    assert study.study_backbone("vit") == "vit" and study.study_backbone("cnn") is None
