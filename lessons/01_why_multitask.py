@@ -354,12 +354,12 @@ print(f"{len(curves['fine'])} steps; last losses:", {t: round(v[-1], 3) for t, v
 # Each is selected on the validation split and tested once on the test split.
 
 # %%
-from mtlkit.train import evaluate, fit
+from mtlkit.train import TrainConfig, evaluate, fit
 
 
 def run(model):
     torch.manual_seed(SEED)
-    fit(model, train, val, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED)
+    fit(model, train, val, TrainConfig(epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED))
     return evaluate(model, test)
 
 
@@ -438,7 +438,12 @@ def regrouped(ds):
 
 torch.manual_seed(SEED)  # the same initial backbone weights as the three models above
 random_mtl = HardSharing(create("tiny_cnn", width=WIDTH), tasks)
-fit(random_mtl, regrouped(train), regrouped(val), epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED)
+fit(
+    random_mtl,
+    regrouped(train),
+    regrouped(val),
+    TrainConfig(epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED),
+)
 fine_acc = {
     "STL-fine": results["STL-fine"]["fine"]["acc"],
     "MTL + real families": results["MTL"]["fine"]["acc"],

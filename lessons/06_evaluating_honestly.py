@@ -77,7 +77,7 @@ from mtlkit.capstone.stats import interval95, mean, t_quantile
 from mtlkit.data import DeviceLoader, load
 from mtlkit.data.split import stratified_split
 from mtlkit.models import build
-from mtlkit.train import evaluate, fit
+from mtlkit.train import TrainConfig, evaluate, fit
 
 train = load("shapes", "train", size=TRAIN_SIZE)
 val = load("shapes", "val", size=TRAIN_SIZE)
@@ -122,12 +122,8 @@ def run(kind, seed):
         model,
         train,
         val,
-        epochs=EPOCHS,
-        batch_size=BATCH_SIZE,
-        lr=LR,
-        seed=seed,
-        progress=True,
-        callback=peek,
+        TrainConfig(epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=seed),
+        callbacks=[peek],
     )
     return {"history": history, "per_epoch": per_epoch, "test": evaluate(model, test)}
 

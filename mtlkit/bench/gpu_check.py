@@ -119,12 +119,12 @@ def check(
 
     from mtlkit._io import write_json
     from mtlkit.experiment import device_name
-    from mtlkit.train import resolve_precision
+    from mtlkit.train import resolve_device
 
     presets = ("quick",) if smoke else ("seed", "strong")
     record: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "device": device_name(resolve_precision(device, "auto", "auto").device),
+        "device": device_name(resolve_device(device)),
         "torch": torch.__version__,
         "python": platform.python_version(),
         "smoke": smoke,

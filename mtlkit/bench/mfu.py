@@ -33,10 +33,10 @@ def _lookup(table: dict[str, float], device_name: str) -> float | None:
     return table[max(matches, key=len)] if matches else None
 
 
-def peak_flops(device_name: str, bf16: bool) -> float | None:
-    """The device's tensor-core peak FLOP/s when training in reduced precision (bf16 autocast, or fp16
+def peak_flops(device_name: str, half: bool) -> float | None:
+    """The device's tensor-core peak FLOP/s when training with 16-bit autocast (``half``: bf16, or fp16
     on a GPU listed in :data:`PEAK_FP16`), None for fp32 or an unknown device."""
-    if not bf16:
+    if not half:
         return None
     return _lookup(PEAK_BF16, device_name) or _lookup(PEAK_FP16, device_name)
 

@@ -27,7 +27,8 @@ from mtlkit.train.checkpoint import LAST
 
 STATE_FILE = "capstone.json"
 # Where a run trains, whether it is compiled, where the data is read from and how often it saves its
-# checkpoint do not change what it computes (progress and quiet are not part of a config at all): a
+# checkpoint (device and root of RunConfig; compile and checkpoint_* of its TrainConfig) do not change
+# what it computes (progress and quiet are not part of a config at all): a
 # resume may change them.
 _IGNORED = ("device", "compile", "root", "checkpoint_every", "checkpoint_seconds")
 
@@ -131,8 +132,11 @@ def _claim(root: Path, preset: str) -> None:
 
 
 def _comparable(config: dict[str, Any]) -> dict[str, Any]:
+    """The config's keys that change a result, flat (a run.json written before TrainConfig is flat)."""
     normalised = json.loads(json.dumps(config))
-    return {k: v for k, v in normalised.items() if k not in _IGNORED}
+    recipe = normalised.pop("train", {})
+    flat = {**normalised, **recipe}
+    return {k: v for k, v in flat.items() if k not in _IGNORED}
 
 
 def _prepare(root: Path, planned: grid.PlannedRun) -> Path:

@@ -7,9 +7,9 @@ import zipfile
 
 import nbformat
 import pytest
-from autograder_helpers import grade_id, release, student
+from autograder_helpers import ASSIGNMENTS, answers, grade_id, release, student
 
-from autograder import drift, report, submissions
+from autograder import drift, integrity, report, submissions
 from autograder.repair import Ungradable, read, repair
 from autograder.submissions import clean_id, collect
 
@@ -331,3 +331,21 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path):
     assert {r["student_id"] for r in rows} == {"'=HYPERLINK(1)", "'-x"}
     assert {r["reason"] for r in rows} == {"'+cmd", "ok"} and "'@sum.ipynb" in {r["submission"] for r in rows}
     assert {r["score"] for r in rows} == {"1", ""}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_reference_answers_raise_no_integrity_flag(assignment):
+    assert integrity.concerns(student(assignment, solved=answers(assignment)), release(assignment)) == []
+
+
+def test_hooks_patches_and_built_code_are_flagged_with_the_cell():
+    tricks = {
+        "get_ipython().ast_transformers.append(object())": "AST transformer",
+        "import torch\ntorch.allclose = lambda *a, **k: True": "patches the module torch",
+        "setattr(__builtins__, 'len', lambda x: 0)": "uses __builtins__",
+        "exec('x = 1')": "uses exec",
+    }
+    for code, concern in tricks.items():
+        nb = student(A, replace={answers(A)[0]: code})
+        found = integrity.concerns(nb, release(A))
+        assert any(concern in f and f.startswith("cell ") for f in found), (code, found)

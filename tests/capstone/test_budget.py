@@ -20,7 +20,7 @@ def test_split_sizes_follow_load_splits_and_drop_last():
     config = quick_mtl_cnn().config
     # shapes: a pool of 11,000 -> 1,100 val and 9,900 train; the quick preset caps splits at 3,000,
     # and fit trains 3,000 // 64 = 46 full batches of 64
-    assert (config.limit, config.batch_size, config.val_fraction) == (3000, 64, 0.1)
+    assert (config.limit, config.train.batch_size, config.val_fraction) == (3000, 64, 0.1)
     assert split_sizes(config) == (46 * 64, 1100, 2000)
 
 
@@ -29,7 +29,7 @@ def test_one_runs_flops_by_hand():
     (row,) = [r for r in budget("quick", backbones=["cnn"], seeds=[0]) if r.mode == "mtl"]
     forward = count_flops(build_model(planned.config, {"fine": 12, "coarse": 4}))  # a real CPU model
     assert row.forward_flops == forward > 0
-    epochs = planned.config.epochs
+    epochs = planned.config.train.epochs
     assert row.flops == 3 * forward * 2944 * epochs + forward * (1100 * epochs + 2000)
 
 

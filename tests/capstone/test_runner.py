@@ -163,6 +163,7 @@ def test_a_resume_may_change_what_cannot_change_the_result(tmp_path, changed):
     again = grid.plan(presets.get("quick"), backbones=["cnn"], overrides=changed)[0]
     directory = _prepare(tmp_path, again)  # no UserError
     held = json.loads((directory / "run.json").read_text())["config"]
+    held = {**held, **held["train"]}  # the recipe's keys sit in its own dict
     assert {k: held[k] for k in changed} == changed  # a worker process resumes with the new choice
 
 
@@ -173,7 +174,7 @@ def test_a_finished_run_keeps_the_config_it_ran_with(tmp_path):
     directory = _prepare(tmp_path, grid.plan(presets.get("quick"), backbones=["cnn"])[0])
     (directory / "metrics.json").write_text("{}")
     _prepare(tmp_path, grid.plan(presets.get("quick"), backbones=["cnn"], overrides={"compile": True})[0])
-    assert json.loads((directory / "run.json").read_text())["config"]["compile"] is False
+    assert json.loads((directory / "run.json").read_text())["config"]["train"]["compile"] is False
 
 
 def test_a_resume_that_changes_the_recipe_is_refused(tmp_path):
