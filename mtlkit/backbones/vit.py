@@ -15,6 +15,8 @@ Weights are timm's random initialisation; nothing is downloaded (the class is bu
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import torch
 from torch import Tensor, nn
 
@@ -95,7 +97,7 @@ def vision_transformer(
         img_size=IMAGE_SIZE,
         patch_size=patch_size,
         num_classes=0,
-        global_pool=global_pool,
+        global_pool=cast(Any, global_pool),  # one of POOLS (checked above)
         embed_dim=embed_dim,
         depth=depth,
         num_heads=num_heads,
@@ -105,7 +107,8 @@ def vision_transformer(
         drop_rate=drop_rate,
         drop_path_rate=drop_path_rate,
     )
-    embed = TokenEmbedding(vit.patch_embed, vit.cls_token, vit.pos_embed, vit.pos_drop)
+    pos_embed = cast(nn.Parameter, vit.pos_embed)  # learned: timm's default pos_embed='learn'
+    embed = TokenEmbedding(vit.patch_embed, vit.cls_token, pos_embed, vit.pos_drop)
     stages = [embed, *vit.blocks]
     pool = TokenPool(vit.norm, global_pool, vit.head_drop)
     return Backbone(stages, [embed_dim] * len(stages), pool, num_features=embed_dim)
