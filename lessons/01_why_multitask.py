@@ -1,5 +1,11 @@
 # ---
 # jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -19,47 +25,41 @@
 # - run a small STL-vs-MTL experiment on the synthetic `shapes` data and read it critically;
 # - state the three research questions of the 2023 ViT-vs-ResNet-152 study this course revisits, and the flaws we will fix.
 #
-# **Estimated time:** 45 minutes of reading, running and self-checks. The compute takes well under a minute on a CPU in smoke mode (the lesson tests time every notebook), longer in full mode (more data and epochs).
+# **Estimated time:** 45 minutes of reading, running and self-checks. Computing takes under a minute with `QUICK = True` (first code cell); the full run's time on a CPU is in the settings cell.
 #
 # This course revisits a 2023 study that trained a **ViT** and a **ResNet-152** on **CIFAR-10 and
 # CIFAR-100**, each either **single-task** (class only, or superclass only) or **multi-task** (one
 # network, a *class* head and a *superclass* head). We start small: a 12-class synthetic dataset,
 # a tiny CNN, and a network you write yourself.
 #
-# *Smoke mode:* set the environment variable `MTLKIT_SMOKE=1` (or `SMOKE = True` below) to run
-# everything on tiny data in seconds; the numbers are then meaningless, the code path is the same.
+# *Quick run:* `QUICK = True` in the first code cell (or the environment variable `MTLKIT_SMOKE=1`)
+# runs everything on tiny data in seconds; the numbers are then meaningless, the code path is the same.
 
 # %% tags=["parameters"]
-# Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
-import os
-
-SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny data, one epoch: a CPU run in seconds
-SEED = 0
-WIDTH = None  # channels of the tiny CNN's first block (features = 4 * WIDTH)
-TRAIN_SIZE = None  # images in the shapes train pool (90% train, 10% validation)
-EPOCHS = None
-BATCH_SIZE = None
-
-# %%
-# Resolve defaults for the chosen mode: each parameter left at None gets its mode's value.
-WIDTH = WIDTH if WIDTH is not None else (8 if SMOKE else 16)
-TRAIN_SIZE = TRAIN_SIZE if TRAIN_SIZE is not None else (480 if SMOKE else 4000)
-EPOCHS = EPOCHS if EPOCHS is not None else (1 if SMOKE else 6)
-BATCH_SIZE = BATCH_SIZE if BATCH_SIZE is not None else (64 if SMOKE else 128)
-print(
-    f"smoke mode: {SMOKE}; WIDTH={WIDTH}, TRAIN_SIZE={TRAIN_SIZE}, EPOCHS={EPOCHS}, BATCH_SIZE={BATCH_SIZE}"
-)
-
-# %%
-# Setup: in Colab, install mtlkit once. Elsewhere (and on a re-run) this cell does nothing.
+# Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
+# seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
+# Full run (QUICK = False) on 2 CPU cores: not measured yet (lessons/README.md, "Measured times").
 import importlib.util
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and importlib.util.find_spec("mtlkit") is None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/mtlkit/mtlkit"], check=True
-    )
+QUICK = os.environ.get("MTLKIT_SMOKE") == "1"
+SEED = 0
+WIDTH = 8 if QUICK else 16  # channels of the tiny CNN's first block (features = 4 * WIDTH)
+TRAIN_SIZE = 480 if QUICK else 5000  # images in the shapes pool (90% train, 10% validation)
+EPOCHS = 1 if QUICK else 8
+BATCH_SIZE = 64
+LR = 3e-3  # AdamW, cosine schedule, augmentation: the recipe of the capstone's `quick` preset
+
+# In Colab: install the mtlkit release this course was written for (once), and turn on its widgets.
+COURSE = "https://raw.githubusercontent.com/mtlkit/mtlkit/main/lessons/colab-requirements.txt"
+if "google.colab" in sys.modules:
+    from google.colab import output
+
+    output.enable_custom_widget_manager()
+    if importlib.util.find_spec("mtlkit") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", COURSE], check=True)
 
 # %%
 import matplotlib.pyplot as plt
@@ -75,7 +75,7 @@ train = load("shapes", "train", size=TRAIN_SIZE)
 val = load("shapes", "val", size=TRAIN_SIZE)
 test = load("shapes", "test", size=TRAIN_SIZE)
 print(train, val, test, sep="\n")
-print("device:", device, "| smoke mode:", SMOKE)
+print("device:", device, "| quick run:", QUICK)
 
 
 # %% [markdown]
@@ -100,10 +100,19 @@ print("device:", device, "| smoke mode:", SMOKE)
 #
 # **Why could this help?** Caruana's answer: *the training signal of a related task is an
 # inductive bias*. Among all features that fit task A, the shared backbone is pushed towards
-# those that also serve task B. Ruder's overview (2017) lists the mechanisms: the noise of two
-# label sets averages out (a form of data augmentation); a task that makes a feature easy to learn
-# lets the other *eavesdrop*; features that work for many tasks are more likely to generalise
-# (Baxter, 2000); and the second loss acts as a regulariser. **Why could it hurt?** The tasks
+# those that also serve task B. Ruder's overview (2017, §3) lists five mechanisms:
+#
+# 1. **implicit data augmentation**: the noise patterns of two label sets differ, and a
+#    representation that fits both averages them out;
+# 2. **attention focusing**: with noisy or little data, a second task's signal helps the network tell
+#    the features that matter from the ones that do not;
+# 3. **eavesdropping**: a feature that is easy to learn for task B but hard for task A can be learned
+#    through B and then used by A;
+# 4. **representation bias**: features that work for many tasks are more likely to generalise to new
+#    ones (Baxter, 2000);
+# 5. **regularisation**: the second loss keeps the shared features from overfitting the first task.
+#
+# **Why could it hurt?** The tasks
 # compete for a fixed capacity, and their gradients can point in conflicting directions
 # (*negative transfer*, lessons 4–5). Whether MTL helps is an empirical question — which is
 # what the 2023 study asked (its RQ2, §7).
@@ -350,7 +359,7 @@ from mtlkit.train import evaluate, fit
 
 def run(model):
     torch.manual_seed(SEED)
-    fit(model, train, val, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED, progress=False)
+    fit(model, train, val, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED)
     return evaluate(model, test)
 
 
@@ -400,6 +409,55 @@ check.true(counts["MTL"]["total"] < stl_pair, "hard sharing needs fewer paramete
 # with `SEED = 1` and they will move — often by as much as the gap itself. Lesson 6 shows how to
 # tell a real difference from seed noise (several seeds, paired comparisons, confidence intervals).
 # The parameter saving, by contrast, is exact.
+#
+# ### The superclass as an auxiliary task, and negative transfer
+#
+# If only the fine task matters, the superclass is an **auxiliary task** (Ruder 2017, §6): a related
+# task trained alongside only to help the main one. Its labels are a *hint* (Abu-Mostafa, 1990) that
+# points the shared features at what separates the families. Is it the *relation* that helps? Replace
+# the real families by a **random regrouping** of the 12 classes into 4 groups of 3: still a function
+# of the fine label, but one that shares no visual structure with it. The shared backbone must now also
+# separate arbitrary groups. When a second task makes the first one worse, that is **negative
+# transfer**.
+
+# %%
+import dataclasses
+
+generator = torch.Generator().manual_seed(SEED + 7)
+random_groups = torch.randperm(tasks["fine"], generator=generator) % tasks["coarse"]  # 4 groups of 3
+
+
+def regrouped(ds):
+    """The same images with the coarse task replaced by the random regrouping of the classes."""
+    names = {**ds.class_names, "coarse": [f"group {g}" for g in range(tasks["coarse"])]}
+    coarse = random_groups[ds.labels["fine"]]
+    return dataclasses.replace(
+        ds, labels={**ds.labels, "coarse": coarse}, coarse_of_fine=random_groups, class_names=names
+    )
+
+
+torch.manual_seed(SEED)  # the same initial backbone weights as the three models above
+random_mtl = HardSharing(create("tiny_cnn", width=WIDTH), tasks)
+fit(random_mtl, regrouped(train), regrouped(val), epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED)
+fine_acc = {
+    "STL-fine": results["STL-fine"]["fine"]["acc"],
+    "MTL + real families": results["MTL"]["fine"]["acc"],
+    "MTL + random groups": evaluate(random_mtl, regrouped(test))["fine"]["acc"],
+}
+fig, ax = plt.subplots(figsize=(6, 3.2))
+ax.bar(list(fine_acc), list(fine_acc.values()), color=["tab:blue", "tab:orange", "tab:red"])
+ax.axhline(1 / tasks["fine"], ls=":", color="gray")
+ax.set_ylabel("fine test accuracy")
+ax.set_title("The fine task, alone and with two different second tasks (dotted: chance)")
+plt.show()
+for name, acc in fine_acc.items():
+    print(f"{name:>20}: fine test accuracy {acc:.1%}")
+
+# %% [markdown]
+# Read the three bars against each other: the orange bar minus the blue one is what the real
+# superclass did for the fine task, the red bar minus the blue one what an unrelated grouping did.
+# One seed again; lesson 6 shows how to tell such gaps from noise, and lesson 5 measures how the two
+# tasks' gradients agree or conflict during training.
 #
 # ## 7. The 2023 study, and the questions this course revisits
 #
@@ -464,7 +522,12 @@ two_stl = sum(
     for t, k in {"fine": 100, "coarse": 20}.items()
 )
 one_mtl = count_parameters(HardSharing(create("tiny_cnn", width=w), {"fine": 100, "coarse": 20}))["total"]
-check.answer(my_answer, two_stl - one_mtl, "parameters saved by hard sharing")
+check.answer(
+    my_answer,
+    two_stl - one_mtl,
+    "parameters saved by hard sharing",
+    hint="two STL models hold two backbones and two heads; MTL one backbone and both heads",
+)
 
 # %% [markdown]
 # **Q2.** In `HandHardSharing`, which parameters receive a gradient from the coarse loss alone?
@@ -482,6 +545,20 @@ check.true(
 check.true(all(p.grad is not None for p in model.backbone.parameters()), "every backbone parameter gets one")
 
 # %% [markdown]
+# **Q3.** Is the random regrouping's coarse label a function of the fine label, i.e. do all images of
+# one class always get the same group? Answer `True` or `False` in `my_answer`.
+
+# %%
+my_answer = None  # your answer: True or False
+is_function = all(
+    len(set(regrouped(train).labels["coarse"][train.labels["fine"] == f].tolist())) <= 1
+    for f in range(tasks["fine"])
+)
+check.answer(
+    my_answer, is_function, "the random grouping is a function of the fine label", hint="look at `regrouped`"
+)
+
+# %% [markdown]
 # ## Summary
 #
 # - MTL minimises a weighted sum of task losses over shared and task-specific parameters; hard
@@ -490,10 +567,15 @@ check.true(all(p.grad is not None for p in model.backbone.parameters()), "every 
 # - A task costs only its head: hard sharing serves two tasks for little more than the price of one.
 # - Whether it also *improves accuracy* is an empirical question, and one seed on one split cannot
 #   answer it.
+# - Seen from the fine task, the superclass is an auxiliary task (a hint); a second task unrelated
+#   to the first can make it worse (negative transfer). Both are measured, not assumed.
+#
+# **Practice:** exercise 1, [`01_hard_sharing/01_hard_sharing.ipynb`](../exercises/01_hard_sharing/01_hard_sharing.ipynb) (graded with nbgrader).
 #
 # **Next:** lesson 2 builds the CIFAR tasks and shows why "MTL helps the superclass" needs a
 # careful baseline.
 #
 # *References:* R. Caruana, *Multitask Learning*, Machine Learning 28, 1997. J. Baxter, *A Model of
 # Inductive Bias Learning*, JAIR 12, 2000. S. Ruder, *An Overview of Multi-Task Learning in Deep
-# Neural Networks*, arXiv:1706.05098, 2017.
+# Neural Networks*, arXiv:1706.05098, 2017. Y. S. Abu-Mostafa, *Learning from Hints in Neural
+# Networks*, Journal of Complexity 6, 1990.

@@ -1,5 +1,11 @@
 # ---
 # jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -15,48 +21,39 @@
 #
 # - build a Vision Transformer from its pieces — patches, position embeddings, multi-head self-attention, pre-norm blocks — and prove it equals mtlkit's timm-based ViT by copying weights and comparing outputs;
 # - explain a residual block and a bottleneck block, and check a hand-built bottleneck against ResNet-152's;
-# - trace a 32×32 image through ResNet-152 with the ImageNet stem and the CIFAR stem, and show why shrinking it to 1×1 wastes most of the last stage;
+# - trace a 32×32 image through ResNet-152 with the ImageNet stem and the CIFAR stem, and show that shrinking it to 1×1 leaves over a quarter of the last stage's weights unable to act;
 # - count parameters and FLOPs, by formula and with `mtlkit.backbones.count_flops`.
 #
-# **Estimated time:** 60 minutes of reading, running and self-checks. The compute takes well under a minute on a CPU in smoke mode (the lesson tests time every notebook), longer in full mode (more data and epochs).
+# **Estimated time:** 60 minutes of reading, running and self-checks. Computing takes under a minute with `QUICK = True` (first code cell); the full run's time on a CPU is in the settings cell.
 #
 
 # %% tags=["parameters"]
-# Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
-import os
-
-SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny models and data: a CPU run in seconds
-SEED = 0
-EMBED_DIM = None  # None: 192 in full mode, exactly mtlkit's vit_tiny (48 in smoke mode)
-DEPTH = None  # None: 12 in full mode, as vit_tiny (2 in smoke mode)
-HEADS = 3
-PATCH = 4
-STEM_TRAIN_SIZE = None  # shapes images for the stem experiment
-STEM_EPOCHS = None
-BATCH_SIZE = None
-
-# %%
-# Resolve defaults for the chosen mode: each parameter left at None gets its mode's value.
-EMBED_DIM = EMBED_DIM if EMBED_DIM is not None else (48 if SMOKE else 192)
-DEPTH = DEPTH if DEPTH is not None else (2 if SMOKE else 12)
-STEM_TRAIN_SIZE = STEM_TRAIN_SIZE if STEM_TRAIN_SIZE is not None else (120 if SMOKE else 1200)
-STEM_EPOCHS = STEM_EPOCHS if STEM_EPOCHS is not None else (1 if SMOKE else 3)
-BATCH_SIZE = BATCH_SIZE if BATCH_SIZE is not None else (32 if SMOKE else 128)
-print(
-    f"smoke mode: {SMOKE}; EMBED_DIM={EMBED_DIM}, DEPTH={DEPTH}, STEM_TRAIN_SIZE={STEM_TRAIN_SIZE}, "
-    f"STEM_EPOCHS={STEM_EPOCHS}, BATCH_SIZE={BATCH_SIZE}"
-)
-
-# %%
-# Setup: in Colab, install mtlkit once. Elsewhere (and on a re-run) this cell does nothing.
+# Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
+# seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
+# Full run (QUICK = False) on 2 CPU cores: not measured yet (lessons/README.md, "Measured times").
 import importlib.util
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and importlib.util.find_spec("mtlkit") is None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/mtlkit/mtlkit"], check=True
-    )
+QUICK = os.environ.get("MTLKIT_SMOKE") == "1"
+SEED = 0
+EMBED_DIM = 48 if QUICK else 192  # 192 and 12 blocks: exactly mtlkit's vit_tiny
+DEPTH = 2 if QUICK else 12
+HEADS = 3
+PATCH = 4
+STEM_TRAIN_SIZE = 60 if QUICK else 1200  # shapes images for the stem experiment
+STEM_EPOCHS = 1 if QUICK else 3
+BATCH_SIZE = 32 if QUICK else 128
+
+# In Colab: install the mtlkit release this course was written for (once), and turn on its widgets.
+COURSE = "https://raw.githubusercontent.com/mtlkit/mtlkit/main/lessons/colab-requirements.txt"
+if "google.colab" in sys.modules:
+    from google.colab import output
+
+    output.enable_custom_widget_manager()
+    if importlib.util.find_spec("mtlkit") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", COURSE], check=True)
 
 # %%
 import math
@@ -395,8 +392,11 @@ check.equal(1 + 3 * sum(blocks) + 1, 152, "stem conv + 3 convs per block + class
 # convolution and a 3×3 stride-2 max-pool — divides the resolution by 4 before the first block, and
 # the stages divide it by 2 three more times: $224 \to 56 \to 7$. On a 32×32 CIFAR image the same
 # network gives $32 \to 8 \to 1$: the last stage sees a **single position**. The 2023 study used
-# this stem. The **CIFAR stem** (He et al., 2016, §4.2) is one 3×3 stride-1 convolution and no
-# pooling: $32 \to 32 \to 4$.
+# this stem. The **CIFAR stem** is one 3×3 stride-1 convolution and no pooling: $32 \to 32 \to 4$.
+# This four-stage ResNet with a 3×3 stem is a later adaptation, common in CIFAR code since about 2017
+# (e.g. K. Liu's widely used *pytorch-cifar* repository), not the network of He et al. (2016, §4.2):
+# their CIFAR ResNets have **three** stages of 16, 32 and 64 filters on 32×32, 16×16 and 8×8 maps
+# ($6n + 2$ layers, e.g. ResNet-110).
 
 # %%
 r152_imagenet = create("resnet152", stem="imagenet")
@@ -427,7 +427,8 @@ plt.show()
 # *centre* weight by a real input: the other 8 of its 9 taps see padding. In layer4 of the ImageNet
 # stem, blocks 2 and 3 run their 3×3 convolutions on 1×1 maps. If that is true, zeroing their
 # outer taps must leave the network's output **exactly** unchanged — let us check, and count the
-# parameters that can never matter.
+# parameters that can never matter. (Block 1's strided 3×3 sees a 2×2 map, so 5 of its 9 taps see
+# only padding as well; we leave it out of the count.)
 
 # %%
 net = r152_imagenet
@@ -447,8 +448,9 @@ total = sum(p.numel() for p in net.parameters())
 in_layer4 = sum(p.numel() for p in layer4.parameters())
 print(f"{dead:,} of ResNet-152's {total:,} parameters ({dead / total:.1%}) can never affect a 32x32 input;")
 print(
-    f"layer4 holds {in_layer4:,} parameters ({in_layer4 / total:.0%}) and sees one position, no spatial layout."
+    f"layer4 holds {in_layer4:,} parameters ({in_layer4 / total:.0%}) and sees one position, no spatial layout;"
 )
+print(f"the dead taps are {dead / in_layer4:.1%} of layer4.")
 
 # %% [markdown]
 # Beyond the wasted weights, the early downsampling throws away detail before any feature is
@@ -465,9 +467,7 @@ stem_acc = {}
 for stem in ("cifar", "imagenet"):
     torch.manual_seed(SEED)
     model = SingleTask(create("resnet18", stem=stem), "fine", train.tasks["fine"])
-    history = fit(
-        model, train, val, epochs=STEM_EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED, progress=False
-    )
+    history = fit(model, train, val, epochs=STEM_EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED)
     stem_acc[stem] = evaluate(model, test)["fine"]["acc"]
     seconds = sum(r["seconds"] for r in history.epochs)
     print(f"resnet18, {stem:>8} stem: test accuracy {stem_acc[stem]:.1%} ({seconds:.1f} s of training)")
@@ -538,7 +538,13 @@ my_answer = None  # your answer: the factor, a number
 measured = [count_flops(create("vit_tiny", depth=1, patch_size=p)) for p in (4, 2)]
 embed = [2 * n * 3 * p * p * 192 for n, p in ((64, 4), (256, 2))]  # subtract the patch embedding
 ratio = (measured[1] - embed[1]) / (measured[0] - embed[0])
-check.answer(my_answer, ratio, "patch 2 vs 4: block FLOPs ratio", atol=0.01)
+check.answer(
+    my_answer,
+    ratio,
+    "patch 2 vs 4: block FLOPs ratio",
+    atol=0.01,
+    hint="N grows 4x: the 24ND^2 term grows 4x, the 4N^2D term 16x",
+)
 
 # %% [markdown]
 # **Q2.** With the ImageNet stem, what feature-map side would layer4 see on a 64×64 image? Work it
@@ -550,7 +556,12 @@ my_answer = None  # your answer: layer4's side in pixels
 
 with torch.no_grad():
     side = create("resnet18", stem="imagenet").eval().forward_stages(torch.zeros(1, 3, 64, 64)).shape[-1]
-check.answer(my_answer, side, "64x64 image, ImageNet stem: layer4's side")
+check.answer(
+    my_answer,
+    side,
+    "64x64 image, ImageNet stem: layer4's side",
+    hint="the stem divides the side by 4, then three stages halve it",
+)
 
 # %% [markdown]
 # ## Summary
@@ -559,10 +570,13 @@ check.answer(my_answer, side, "64x64 image, ImageNet stem: layer4's side")
 #   MLP → norm → pooling; our hand-built one equals mtlkit's (timm's) to $10^{-5}$, stage by stage.
 # - Its cost is $L(24ND^2 + 4N^2D)$ FLOPs: the patch size, through $N$, matters as much as $D$.
 # - ResNet-152 is 50 bottleneck blocks with identity (or projection) shortcuts. With the ImageNet
-#   stem a 32×32 image shrinks to 1×1 in layer4, so most of its 3×3 weights there can never act;
+#   stem a 32×32 image shrinks to 1×1 in layer4: 8 of 9 taps of its last two 3×3 convolutions
+#   never act (over a quarter of layer4's parameters, counted above);
 #   the CIFAR stem keeps a 4×4 map, at many times the compute (Part C).
 # - When you compare ViT and ResNet-152 (RQ1, RQ3), say which stem, how many parameters and how many
 #   FLOPs: "ResNet-152" alone does not define the model.
+#
+# **Practice:** exercise 3, [`03_attention/03_attention.ipynb`](../exercises/03_attention/03_attention.ipynb) (graded with nbgrader).
 #
 # **Next:** lesson 4 — hard vs soft sharing and cross-stitch networks.
 #

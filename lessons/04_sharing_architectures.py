@@ -1,5 +1,11 @@
 # ---
 # jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -19,71 +25,58 @@
 # - train the architectures, a cross-stitch ResNet-18 and ViT among them, on `shapes` and read the **learned alphas**: how much does each depth choose to share?
 # - say what MTAN and encoder- vs decoder-focused architectures add.
 #
-# **Estimated time:** 50 minutes of reading, running and self-checks. The compute takes well under a minute on a CPU in smoke mode (the lesson tests time every notebook), longer in full mode (more data and epochs).
+# **Estimated time:** 50 minutes of reading, running and self-checks. Computing takes under a minute with `QUICK = True` (first code cell); the full run's time on a CPU is in the settings cell.
 #
 # Lessons 1–3 shared a *whole* backbone (hard sharing). That is one end of a spectrum: at the other
 # end are independent single-task networks. This lesson walks the range in between and lets a
 # network *learn* where on it to sit.
 #
-# *Smoke mode:* `MTLKIT_SMOKE=1` (or `SMOKE = True` below) runs everything on tiny data in seconds;
-# the numbers are then meaningless, the code path is the same.
+# *Quick run:* `QUICK = True` in the first code cell (or the environment variable `MTLKIT_SMOKE=1`)
+# runs everything on tiny data in seconds; the numbers are then meaningless, the code path is the same.
 
 # %% tags=["parameters"]
-# Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
+# Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
+# seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
+# Full run (QUICK = False) on 2 CPU cores: not measured yet (lessons/README.md, "Measured times").
+import importlib.util
 import os
+import subprocess
+import sys
 
-SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny data, few epochs: a CPU run in seconds
+QUICK = os.environ.get("MTLKIT_SMOKE") == "1"
 SEED = 0
-TRAIN_SIZE = None  # images in the shapes train pool (90% train, 10% validation)
-EPOCHS = None
-BATCH_SIZE = None
+TRAIN_SIZE = 320 if QUICK else 4000  # images in the shapes pool (90% train, 10% validation)
+EPOCHS = 1 if QUICK else 8
+BATCH_SIZE = 64 if QUICK else 128
 LR = 2e-3
 # The convolutional backbone of the STL / hard / soft / cross-stitch comparison: a tiny CNN on a CPU;
 # "resnet18" (the study's family) if you have a GPU and a few minutes.
 CONV = "tiny_cnn"
-CONV_KWARGS = None  # None: the tiny CNN's width for the mode ({} for any other CONV)
-VIT_KWARGS = None  # None: a small ViT for the mode (embed_dim, depth, num_heads, drop_path_rate)
-# A cross-stitch ResNet-18, trained on its own smaller budget (two columns: 22 M parameters).
-RESNET_KWARGS = None  # None: the CIFAR stem; in smoke mode the ImageNet stem (15x fewer FLOPs per image)
-RESNET_TRAIN_SIZE = None  # its training images (validation and test capped at as many)
-RESNET_EPOCHS = None
+WIDTH = 8 if QUICK else 16  # the tiny CNN's width (other backbones ignore it)
+VIT_KWARGS = {
+    "embed_dim": 32 if QUICK else 64,
+    "depth": 2 if QUICK else 4,
+    "num_heads": 2,
+    "drop_path_rate": 0.0,
+}
+# A cross-stitch ResNet-18, trained on its own smaller budget (two columns: 22 M parameters); QUICK
+# uses the ImageNet stem (15x fewer FLOPs per image).
+RESNET_KWARGS = {"stem": "imagenet" if QUICK else "cifar"}
+RESNET_TRAIN_SIZE = 200 if QUICK else 1500  # its training images (validation and test capped at as many)
+RESNET_EPOCHS = 1 if QUICK else 3
 COUPLING = 1e-3  # soft sharing: strength of the L2 pull between the columns
 # The alphas' learning rate is ALPHA_LR_MULT x LR. fit() uses AdamW, which rescales its steps, so 10
 # suits it; the paper's SGD needed 10^2-10^3.
 ALPHA_LR_MULT = 10.0
 
-# %%
-# Resolve defaults for the chosen mode: each parameter left at None gets its mode's value.
-TRAIN_SIZE = TRAIN_SIZE if TRAIN_SIZE is not None else (480 if SMOKE else 4000)
-EPOCHS = EPOCHS if EPOCHS is not None else (2 if SMOKE else 8)
-BATCH_SIZE = BATCH_SIZE if BATCH_SIZE is not None else (64 if SMOKE else 128)
-CONV_KWARGS = (
-    CONV_KWARGS if CONV_KWARGS is not None else ({"width": 8 if SMOKE else 16} if CONV == "tiny_cnn" else {})
-)
-VIT_KWARGS = (
-    VIT_KWARGS
-    if VIT_KWARGS is not None
-    else {"embed_dim": 32 if SMOKE else 64, "depth": 2 if SMOKE else 4, "num_heads": 2, "drop_path_rate": 0.0}
-)
-RESNET_KWARGS = RESNET_KWARGS if RESNET_KWARGS is not None else {"stem": "imagenet" if SMOKE else "cifar"}
-RESNET_TRAIN_SIZE = RESNET_TRAIN_SIZE if RESNET_TRAIN_SIZE is not None else (200 if SMOKE else 1500)
-RESNET_EPOCHS = RESNET_EPOCHS if RESNET_EPOCHS is not None else (1 if SMOKE else 3)
-print(
-    f"smoke mode: {SMOKE}; TRAIN_SIZE={TRAIN_SIZE}, EPOCHS={EPOCHS}, BATCH_SIZE={BATCH_SIZE}, "
-    f"CONV={CONV}, CONV_KWARGS={CONV_KWARGS}, VIT_KWARGS={VIT_KWARGS}, RESNET_KWARGS={RESNET_KWARGS}, "
-    f"RESNET_TRAIN_SIZE={RESNET_TRAIN_SIZE}, RESNET_EPOCHS={RESNET_EPOCHS}"
-)
+# In Colab: install the mtlkit release this course was written for (once), and turn on its widgets.
+COURSE = "https://raw.githubusercontent.com/mtlkit/mtlkit/main/lessons/colab-requirements.txt"
+if "google.colab" in sys.modules:
+    from google.colab import output
 
-# %%
-# Setup: in Colab, install mtlkit once. Elsewhere (and on a re-run) this cell does nothing.
-import importlib.util
-import subprocess
-import sys
-
-if "google.colab" in sys.modules and importlib.util.find_spec("mtlkit") is None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/mtlkit/mtlkit"], check=True
-    )
+    output.enable_custom_widget_manager()
+    if importlib.util.find_spec("mtlkit") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", COURSE], check=True)
 
 # %%
 import matplotlib.pyplot as plt
@@ -102,8 +95,9 @@ train = load("shapes", "train", size=TRAIN_SIZE)
 val = load("shapes", "val", size=TRAIN_SIZE)
 test = load("shapes", "test", size=TRAIN_SIZE)
 tasks = dict(train.tasks)
+CONV_KWARGS = {"width": WIDTH} if CONV == "tiny_cnn" else {}
 print(train, val, test, sep="\n")
-print("tasks:", tasks, "| smoke mode:", SMOKE)
+print("tasks:", tasks, "| quick run:", QUICK)
 
 
 # %% [markdown]
@@ -175,8 +169,9 @@ check.close(
 # \begin{pmatrix} \alpha_{AA}^{c} & \alpha_{AB}^{c} \\ \alpha_{BA}^{c} & \alpha_{BB}^{c} \end{pmatrix}
 # \begin{pmatrix} x_A^{c} \\ x_B^{c} \end{pmatrix}.$$
 #
-# $\alpha = I$ gives two independent networks; $\alpha_{AB} = \alpha_{AA}$ and
-# $\alpha_{BA} = \alpha_{BB}$ give both columns the same input at the next stage. The paper
+# $\alpha = I$ gives two independent networks. Both columns get the **same** input at the next stage
+# when the two **rows** of $\alpha$ are equal, $\alpha_{AA} = \alpha_{BA}$ and $\alpha_{AB} = \alpha_{BB}$
+# (then $\tilde x_A = \tilde x_B$): the unit has collapsed into hard sharing at that stage. The paper
 # initialises $\alpha_{\text{self}} = 0.9$, $\alpha_{\text{other}} = 0.1$ and gives the alphas a much
 # larger learning rate than the network. A conv map is $[B, C, H, W]$ (channels at dim 1); ViT
 # tokens are $[B, N, D]$ (the "channel" is the embedding dimension, the last axis): one function
@@ -312,7 +307,7 @@ def train_and_test(model, callback=None):
         batch_size=BATCH_SIZE,
         lr=LR,
         seed=SEED,
-        progress=False,
+        progress=True,
         callback=callback,
     )
     return evaluate(model, test)
@@ -347,8 +342,8 @@ for name, result in results.items():
 #
 # The study's convolutional family is the ResNet, so we also stitch two ResNet-18 columns (22 M
 # parameters together). That is far more compute per image than the tiny CNN, so this run gets its
-# own, smaller budget: `RESNET_TRAIN_SIZE` training images and `RESNET_EPOCHS` epochs, and in smoke
-# mode the ImageNet stem, which shrinks a 32×32 image to 8×8 before the first stage (lesson 3). Its
+# own, smaller budget: `RESNET_TRAIN_SIZE` training images and `RESNET_EPOCHS` epochs, and in a quick
+# run the ImageNet stem, which shrinks a 32×32 image to 8×8 before the first stage (lesson 3). Its
 # accuracy is therefore not comparable with the table above; its alphas join the others below.
 
 
@@ -370,7 +365,7 @@ fit(
     batch_size=BATCH_SIZE,
     lr=LR,
     seed=SEED,
-    progress=False,
+    progress=True,
     callback=alpha_recorder(models[name], alpha_logs[name]),
 )
 resnet_result = evaluate(models[name], small[2])
@@ -494,7 +489,7 @@ plt.show()
 # - **Decoder-focused** designs (PAD-Net, MTI-Net, ...) first make an initial prediction for every
 #   task and then let the tasks **refine each other's predictions** (task-to-task distillation).
 #   For class/superclass this idea is almost free: the superclass can be *read off* the fine
-#   prediction (the coarse-from-fine baseline of lessons 2 and 6).
+#   prediction (the coarse-from-fine baseline of lessons 2 and 6: argmax class, then its superclass).
 #
 # Below, one MTAN attention step on the first residual stage (layer1) of a shared ResNet-18, as MTAN's
 # ResNet version does it: $u$ is the output of layer1's first residual block, $p$ the stage's output,
@@ -543,7 +538,12 @@ print(f"layer1: {stage_params:,} parameters; one task's attention module: {atten
 # %%
 my_answer = None  # your answer: the number of alpha parameters
 three = CrossStitch(lambda: create("resnet18"), {"fine": 10, "coarse": 2, "third": 5})
-check.answer(my_answer, count_parameters(three)["shared"], "cross-stitch alphas for 3 tasks on ResNet-18")
+check.answer(
+    my_answer,
+    count_parameters(three)["shared"],
+    "cross-stitch alphas for 3 tasks on ResNet-18",
+    hint="T^2 alphas per channel, after every stage",
+)
 del three
 
 # %% [markdown]
@@ -556,7 +556,13 @@ my_answer = None  # your answer: the penalty, a number
 pair = SoftSharing(make_conv, tasks, coupling=1e-3)
 with torch.no_grad():
     next(pair.backbones["coarse"].parameters()).view(-1)[0] += 0.5
-check.answer(my_answer, pair.regularizer().item(), "soft-sharing penalty for one weight apart", atol=1e-9)
+check.answer(
+    my_answer,
+    pair.regularizer().item(),
+    "soft-sharing penalty for one weight apart",
+    atol=1e-9,
+    hint="c times the squared difference",
+)
 
 # %% [markdown]
 # **Q3.** Which alphas make a cross-stitch unit feed **both** columns the **same** input at the next
@@ -583,6 +589,8 @@ if check.filled(my_answer):
 #   learning rate than the network so that they move at all.
 # - MTAN shares one network and lets each task *select* features with cheap attention masks;
 #   decoder-focused designs let tasks refine each other's predictions.
+#
+# **Practice:** exercise 4, [`04_cross_stitch/04_cross_stitch.ipynb`](../exercises/04_cross_stitch/04_cross_stitch.ipynb) (graded with nbgrader).
 #
 # **Next:** lesson 5 asks the other half of the question: given the architecture, how much should
 # each task's loss count?

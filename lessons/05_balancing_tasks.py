@@ -1,5 +1,11 @@
 # ---
 # jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -19,53 +25,44 @@
 # - state what GradNorm and PCGrad do to the *gradients*, and project two conflicting gradients by hand;
 # - compare all methods by their weights over epochs, and explore them with an interactive widget.
 #
-# **Estimated time:** 55 minutes of reading, running and self-checks. The compute takes well under a minute on a CPU in smoke mode (the lesson tests time every notebook), longer in full mode (more data and epochs).
+# **Estimated time:** 55 minutes of reading, running and self-checks. Computing takes under a minute with `QUICK = True` (first code cell); the full run's time on a CPU is in the settings cell.
 #
 # Every multi-task model of lessons 1–4 minimised $\sum_t \mathcal{L}_t$: all weights 1. But the
 # fine task has 12 classes and the coarse task 4, so their losses start at different scales
 # ($\log 12$ vs $\log 4$) and fall at different speeds. This lesson asks how much each task should
 # count, and surveys the main answers.
 #
-# *Smoke mode:* `MTLKIT_SMOKE=1` (or `SMOKE = True` below) runs everything on tiny data in seconds;
-# the numbers are then meaningless, the code path is the same.
+# *Quick run:* `QUICK = True` in the first code cell (or the environment variable `MTLKIT_SMOKE=1`)
+# runs everything on tiny data in seconds; the numbers are then meaningless, the code path is the same.
 
 # %% tags=["parameters"]
-# Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
-import os
-
-SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # tiny data, few epochs: a CPU run in seconds
-SEED = 0
-WIDTH = None  # channels of the tiny CNN's first block
-TRAIN_SIZE = None  # images in the shapes train pool (90% train, 10% validation)
-EPOCHS = None  # DWA needs three epochs before its weights move
-BATCH_SIZE = None
-LR = 2e-3
-GAMMAS = None  # the static grid of gamma values
-TEMPERATURE = 2.0  # DWA
-GRADNORM_ALPHA = 1.5  # GradNorm
-
-# %%
-# Resolve defaults for the chosen mode: each parameter left at None gets its mode's value.
-WIDTH = WIDTH if WIDTH is not None else (8 if SMOKE else 16)
-TRAIN_SIZE = TRAIN_SIZE if TRAIN_SIZE is not None else (480 if SMOKE else 4000)
-EPOCHS = EPOCHS if EPOCHS is not None else (3 if SMOKE else 10)
-BATCH_SIZE = BATCH_SIZE if BATCH_SIZE is not None else (64 if SMOKE else 128)
-GAMMAS = GAMMAS if GAMMAS is not None else ([0.2, 0.8] if SMOKE else [0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0])
-print(
-    f"smoke mode: {SMOKE}; WIDTH={WIDTH}, TRAIN_SIZE={TRAIN_SIZE}, EPOCHS={EPOCHS}, BATCH_SIZE={BATCH_SIZE}, "
-    f"GAMMAS={GAMMAS}"
-)
-
-# %%
-# Setup: in Colab, install mtlkit once. Elsewhere (and on a re-run) this cell does nothing.
+# Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
+# seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
+# Full run (QUICK = False) on 2 CPU cores: not measured yet (lessons/README.md, "Measured times").
 import importlib.util
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and importlib.util.find_spec("mtlkit") is None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/mtlkit/mtlkit"], check=True
-    )
+QUICK = os.environ.get("MTLKIT_SMOKE") == "1"
+SEED = 0
+WIDTH = 8 if QUICK else 16  # channels of the tiny CNN's first block
+TRAIN_SIZE = 480 if QUICK else 4000  # images in the shapes pool (90% train, 10% validation)
+EPOCHS = 3 if QUICK else 10  # DWA needs three epochs before its weights move
+BATCH_SIZE = 64 if QUICK else 128
+LR = 2e-3
+GAMMAS = [0.2, 0.8] if QUICK else [0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0]  # the static grid of gamma values
+TEMPERATURE = 2.0  # DWA
+GRADNORM_ALPHA = 1.5  # GradNorm
+
+# In Colab: install the mtlkit release this course was written for (once), and turn on its widgets.
+COURSE = "https://raw.githubusercontent.com/mtlkit/mtlkit/main/lessons/colab-requirements.txt"
+if "google.colab" in sys.modules:
+    from google.colab import output
+
+    output.enable_custom_widget_manager()
+    if importlib.util.find_spec("mtlkit") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", COURSE], check=True)
 
 # %%
 import itertools
@@ -81,6 +78,7 @@ from mtlkit.data import DeviceLoader, load
 from mtlkit.models import build
 from mtlkit.train import fit
 from mtlkit.weighting import DWA, Uncertainty, create
+from mtlkit.weighting.gradients import task_gradients
 from mtlkit.weighting.gradnorm import last_shared_layer
 from mtlkit.weighting.pcgrad import project_conflicting
 
@@ -89,7 +87,7 @@ train = load("shapes", "train", size=TRAIN_SIZE)
 val = load("shapes", "val", size=TRAIN_SIZE)
 tasks = dict(train.tasks)
 print(train, val, sep="\n")
-print("tasks:", tasks, "| smoke mode:", SMOKE)
+print("tasks:", tasks, "| quick run:", QUICK)
 
 
 def new_model():
@@ -98,9 +96,9 @@ def new_model():
     return build("hard", "tiny_cnn", tasks, backbone_kwargs={"width": WIDTH})
 
 
-def train_with(weighting, epochs=EPOCHS):
-    """Train a fresh model with `weighting`; return fit's History (selected on validation)."""
-    model = new_model()
+def train_with(weighting, epochs=EPOCHS, model=None, callback=None):
+    """Train a (fresh) model with `weighting`; return fit's History (selected on validation)."""
+    model = model or new_model()
     return fit(
         model,
         train,
@@ -110,7 +108,7 @@ def train_with(weighting, epochs=EPOCHS):
         batch_size=BATCH_SIZE,
         lr=LR,
         seed=SEED,
-        progress=False,
+        callback=callback,
     )
 
 
@@ -194,6 +192,17 @@ print(f"best gamma by mean validation accuracy: {best_gamma}")
 # fixed $\mathcal{L}_t$, setting $\partial\mathcal{L}/\partial s_t = \tfrac12 - \tfrac12 e^{-s_t}\mathcal{L}_t = 0$ gives
 # $s_t^* = \log \mathcal{L}_t$: **the effective weight $\tfrac12 e^{-s_t^*} = 1/(2\mathcal{L}_t)$ is
 # inversely proportional to the task's loss.** The harder (higher-loss) task counts less.
+#
+# **Which form?** The formula above is the paper's form for a **regression** task (a Gaussian
+# likelihood, Kendall et al. 2018, §3.2, eq. 7). For a **classification** task the paper derives, from a
+# softmax scaled by $1/\sigma^2$, the term $e^{-s_t}\mathcal{L}_t + \tfrac12 s_t$ (their eq. 10,
+# without the $\tfrac12$ in front of the loss). mtlkit, like LibMTL, uses the regression form for
+# every task, classification included. The two differ in the starting weight ($\tfrac12$ vs $1$ at
+# $s_t = 0$), which is the same as a different learning rate early on; at the optimum both give the
+# same weight, $1/(2\mathcal{L}_t)$ (classification: $s_t^* = \log 2\mathcal{L}_t$). **The total can be
+# negative:** at the optimum it is $\sum_t \tfrac12(1 + \log \mathcal{L}_t)$, below zero as soon as
+# the losses are small ($\mathcal{L}_t < 1/e \approx 0.37$). A negative training loss here is not a
+# bug; compare the task losses, not the total.
 
 
 # %%
@@ -245,6 +254,12 @@ for _ in range(400):
     path.append(list(learner.weights().values()))
 check.close(
     learner.s.detach(), torch.log(torch.stack(list(fixed.values()))), atol=1e-2, what="s converges to log L"
+)
+s_coarse = learner.s[list(tasks).index("coarse")]
+coarse_term = (0.5 * torch.exp(-s_coarse) * fixed["coarse"] + 0.5 * s_coarse).item()
+print(f"the coarse task's term at the optimum: {coarse_term:.3f}, below zero (its loss is under 1/e)")
+check.close(
+    coarse_term, 0.5 * (1 + math.log(0.25)), atol=1e-3, what="a task's term at the optimum = 0.5 (1 + log L)"
 )
 
 fig, ax = plt.subplots(figsize=(6, 3.2))
@@ -394,19 +409,52 @@ settings = {
     "gradnorm": {"alpha": GRADNORM_ALPHA},
     "pcgrad": {},
 }
-histories = {name: train_with(create(name, tasks, **options)) for name, options in settings.items()}
+check_batches = list(itertools.islice(DeviceLoader(train, BATCH_SIZE, "cpu", shuffle=True, seed=SEED + 1), 8))
 
-fig, axes = plt.subplots(1, len(histories), figsize=(3 * len(histories), 2.8), sharey=True)
-for ax, (name, history) in zip(axes, histories.items(), strict=True):
+
+def gradient_cosines(model):
+    """Cosine between the fine and coarse gradients on the shared parameters, one per check batch."""
+    shared, device = list(model.shared_parameters()), next(model.parameters()).device
+    was_training, cosines = model.training, []
+    model.eval()  # batch norm uses its running statistics: measuring does not change the model
+    with torch.enable_grad():
+        for images, labels in check_batches:
+            logits = model(images.to(device))
+            losses = torch.stack(
+                [nn.functional.cross_entropy(logits[t], labels[t].to(device)) for t in tasks]
+            )
+            g = task_gradients(losses, shared)
+            cosines.append(nn.functional.cosine_similarity(g[0], g[1], dim=0).item())
+    model.train(was_training)
+    return cosines
+
+
+histories, equal_model = {}, new_model()
+conflict_log = [gradient_cosines(equal_model)]  # before training, then after every epoch
+
+
+def record_conflict(_epoch_record):
+    conflict_log.append(gradient_cosines(equal_model))
+
+
+for name, options in settings.items():
+    if name == "equal":
+        histories[name] = train_with(create(name, tasks), model=equal_model, callback=record_conflict)
+    else:
+        histories[name] = train_with(create(name, tasks, **options))
+
+fig, axes = plt.subplots(2, 3, figsize=(10, 5.6), sharex=True)
+for ax, (name, history) in zip(axes.flat, histories.items(), strict=True):
     epochs = [r["epoch"] for r in history.epochs]
     for task in tasks:
         ax.plot(epochs, history.weight_series(task), "o-", label=task)
     ax.set_title(name)
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-axes[0].set_ylabel("task weight")
-axes[0].legend()
-plt.suptitle("Task weights over epochs")
+for row in axes:
+    row[0].set_ylabel("task weight")
+axes[0, 0].legend()
+plt.suptitle("Task weights over epochs (each panel on its own scale)")
 plt.tight_layout()
 plt.show()
 
@@ -434,6 +482,105 @@ check.close(
 )
 
 # %% [markdown]
+# **Why DWA barely moves here.** DWA's weights are $2\,\mathrm{softmax}(w_k / T)$ with $w_k$ the ratio
+# of a task's last two epoch losses. They move away from 1 only as far as the two tasks' loss
+# *ratios* differ, divided by $T$; when both losses fall at the same relative speed (as here, where
+# the coarse task is a function of the fine one), the ratios are alike and the weights stay close to 1.
+# The next cell measures how far they moved; a lower temperature (try $T = 0.1$ in the explorer of
+# section 8) spreads them further.
+
+# %%
+dwa_spread = max(abs(w - 1) for t in tasks for w in histories["dwa"].weight_series(t))
+print(f"DWA: the weights moved at most {dwa_spread:.3f} away from 1 (T = {TEMPERATURE})")
+
+# %% [markdown]
+# ### Gradient conflict over training
+#
+# PCGrad acts only when the task gradients **conflict**: when the cosine between
+# $g_\text{fine} = \nabla_{\theta_\text{sh}}\mathcal{L}_\text{fine}$ and $g_\text{coarse}$ on the shared
+# parameters is negative. One cosine at initialisation says little; during the equal-weights run
+# above we measured it on 8 fixed training batches before training and after every epoch
+# (`gradient_cosines`, with mtlkit's `task_gradients`).
+
+# %%
+cos_epochs = range(len(conflict_log))
+mean_cos = [sum(c) / len(c) for c in conflict_log]
+conflicting = [sum(x < 0 for x in c) / len(c) for c in conflict_log]
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.4))
+ax1.plot(cos_epochs, mean_cos, "o-", label="mean over the batches")
+ax1.fill_between(cos_epochs, [min(c) for c in conflict_log], [max(c) for c in conflict_log], alpha=0.2)
+ax1.axhline(0, color="gray", ls=":")
+ax1.set_xlabel("epoch (0: before training)")
+ax1.set_ylabel("cos(g_fine, g_coarse)")
+ax1.set_title("Cosine between the task gradients (band: min-max)")
+ax2.bar(cos_epochs, conflicting, color="tab:red")
+ax2.set_ylim(0, 1)
+ax2.set_xlabel("epoch (0: before training)")
+ax2.set_ylabel("fraction of batches with cos < 0")
+ax2.set_title("How often the tasks conflict")
+plt.tight_layout()
+plt.show()
+print("mean cosine per epoch:", [round(c, 3) for c in mean_cos])
+print("fraction conflicting:", [round(f, 2) for f in conflicting])
+
+# %% [markdown]
+# A fine and a coarse label that agree (the coarse one is a function of the fine one) tend to pull
+# the shared features the same way: a positive mean cosine, few conflicting batches. As the model
+# fits the training data the gradients get smaller and noisier, and conflicts on single batches
+# become more common. Tasks that truly compete show negative cosines on most batches — that is
+# where PCGrad's projection changes the update.
+#
+# ### The Pareto view
+#
+# Each $\gamma$ of the static grid (section 2) gave one model, i.e. one point (fine accuracy,
+# coarse accuracy). A point is **Pareto-optimal** when no other point is at least as good on both
+# tasks and better on one; the Pareto-optimal points form the *front*: the best trade-offs the grid
+# found. Every weighting method is a way to pick a point near this front without a grid.
+
+
+# %%
+def pareto_front(points):
+    """The keys of the points {key: (a, b)} that no other point dominates (>= on both, > on one)."""
+    return [
+        k
+        for k, (a, b) in points.items()
+        if not any(a2 >= a and b2 >= b and (a2, b2) != (a, b) for a2, b2 in points.values())
+    ]
+
+
+points = {g: (grid[g]["fine"]["acc"], grid[g]["coarse"]["acc"]) for g in GAMMAS}
+front = pareto_front(points)
+fig, ax = plt.subplots(figsize=(5.5, 4))
+for g, (a, b) in points.items():
+    ax.scatter(a, b, color="tab:red" if g in front else "tab:gray", zorder=3)
+    ax.annotate(f"γ={g}", (a, b), textcoords="offset points", xytext=(4, 4), fontsize=8)
+ordered = sorted((points[g] for g in front), key=lambda p: p[0])
+ax.plot(*zip(*ordered, strict=True), color="tab:red", lw=1, label="Pareto front")
+for name, history in histories.items():
+    xy = (history.best["val"]["fine"]["acc"], history.best["val"]["coarse"]["acc"])
+    ax.scatter(*xy, marker="x", color="tab:blue", zorder=3)
+    ax.annotate(name, xy, xytext=(4, -10), textcoords="offset points", fontsize=7, color="tab:blue")
+ax.set_xlabel("validation accuracy, fine")
+ax.set_ylabel("validation accuracy, coarse")
+ax.set_title("Static γ grid (dots) and the adaptive methods (x)")
+ax.legend(fontsize=8)
+plt.show()
+print("Pareto-optimal gammas:", front)
+
+# %% [markdown]
+# Beyond the methods of this lesson, the Pareto view motivates a family of gradient-based methods:
+# **MGDA** (Désidéri 2012; Sener & Koltun, NeurIPS 2018) takes the smallest-norm convex combination of
+# the task gradients, a direction that improves no task at the expense of another; **CAGrad**
+# (B. Liu et al., NeurIPS 2021) looks for the direction that maximises the worst task's improvement
+# near the average gradient; **Nash-MTL** (Navon et al., ICML 2022) lets the tasks bargain over the
+# update. At the other end, **random loss weighting** (Lin et al., TMLR 2022, *Reasonable
+# Effectiveness of Random Weighting*) draws fresh random weights every step and performs
+# comparably. Two large studies in 2022 re-ran many of these methods with careful tuning and
+# found that plain (unitary) scalarisation — a fixed sum of the losses, well tuned — is hard to beat:
+# D. Xin et al., *Do Current Multi-Task Optimization Methods in Deep Learning Even Help?* (NeurIPS 2022),
+# and V. Kurin et al., *In Defense of the Unitary Scalarization for Deep Multi-Task Learning*
+# (NeurIPS 2022). mtlkit implements the methods of this lesson only.
+#
 # **Reading the table.** On a validation split of this size one image is worth a few tenths of a
 # percent, and one seed decides more than the method does: before claiming that a method wins, run
 # several seeds (lesson 6). Surveys that did so (e.g. Xin et al., NeurIPS 2022, *Do Current
@@ -507,7 +654,7 @@ my_answer = None  # your answer: {"fine": ..., "coarse": ...}
 dwa = DWA(["fine", "coarse"], temperature=2.0)
 dwa.epoch_end({"fine": 2.0, "coarse": 1.0})
 dwa.epoch_end({"fine": 1.0, "coarse": 0.9})
-check.answer(my_answer, dwa.weights, "DWA weights for epoch 3", atol=1e-4)
+check.answer(my_answer, dwa.weights, "DWA weights for epoch 3", atol=1e-4, hint="K softmax(w/T), w=L2/L1")
 check.true(
     dwa.weights["coarse"] > dwa.weights["fine"], "the task whose loss fell more slowly gets more weight"
 )
@@ -522,7 +669,7 @@ my_answer = None  # your answer: the weight, a number
 u = Uncertainty(["fine", "coarse"])
 with torch.no_grad():
     u.log_vars.fill_(math.log(0.25))  # the optimum s* = log L
-check.answer(my_answer, u.weights["fine"], "uncertainty weight at the optimum", atol=1e-6)
+check.answer(my_answer, u.weights["fine"], "uncertainty weight at the optimum", atol=1e-6, hint="s = log L")
 
 # %% [markdown]
 # **Q3.** PCGrad on $g_1 = (1, 0)$ and $g_2 = (-1, 1)$: what is the combined update direction? Put it in
@@ -533,7 +680,35 @@ my_answer = None  # your answer: [x, y]
 
 g12 = torch.tensor([[1.0, 0.0], [-1.0, 1.0]])
 update = project_conflicting(g12, [[1], [0]]).sum(0)
-check.answer(my_answer, update.tolist(), "PCGrad update for g1=(1,0), g2=(-1,1)", atol=1e-6)
+check.answer(
+    my_answer, update.tolist(), "PCGrad update for g1=(1,0), g2=(-1,1)", atol=1e-6, hint="project, then add"
+)
+
+# %% [markdown]
+# **Q4.** Two task gradients on the shared parameters are $g_1 = (1, 2)$ and $g_2 = (-2, 0.5)$. What is
+# their cosine? Do they conflict (would PCGrad project)? Put the cosine in `my_answer`.
+
+# %%
+my_answer = None  # your answer: the cosine, a number in [-1, 1]
+g_pair = torch.tensor([[1.0, 2.0], [-2.0, 0.5]])
+cosine = nn.functional.cosine_similarity(g_pair[0], g_pair[1], dim=0).item()
+check.answer(
+    my_answer, cosine, "cosine of g1=(1,2) and g2=(-2,0.5)", atol=1e-3, hint="cos = g1·g2 / (|g1| |g2|)"
+)
+
+# %% [markdown]
+# **Q5.** A grid gave (fine, coarse) validation accuracies γ=0.2: (0.50, 0.80), γ=0.5: (0.55, 0.78),
+# γ=0.8: (0.52, 0.70). Which γ values are Pareto-optimal? Put them in `my_answer` as a sorted list.
+
+# %%
+my_answer = None  # your answer: a sorted list of gammas
+toy = {0.2: (0.50, 0.80), 0.5: (0.55, 0.78), 0.8: (0.52, 0.70)}
+check.answer(
+    my_answer,
+    sorted(pareto_front(toy)),
+    "Pareto-optimal gammas",
+    hint="a point is dominated when another is >= on both tasks",
+)
 
 # %% [markdown]
 # ## Summary
@@ -544,12 +719,24 @@ check.answer(my_answer, update.tolist(), "PCGrad update for g1=(1,0), g2=(-1,1)"
 #   weights $\to 1/(2\mathcal{L}_t)$. **DWA**: more weight to the task whose loss falls slowest.
 #   **GradNorm**: balances gradient norms at the last shared layer. **PCGrad**: removes conflicting
 #   gradient components instead of weighting.
+# - Gradient conflict is measured, not assumed: the cosine between the task gradients on the shared
+#   parameters, per epoch, and how often it is negative.
+# - The static grid traces a Pareto front of (fine, coarse) trade-offs; MGDA, CAGrad, Nash-MTL and
+#   random weighting are other ways to pick a point on it, and a tuned fixed weighting is hard to beat.
 # - Loss definitions can hide weights (binary cross-entropy averaged over 20 outputs).
 # - No method wins by default; compare them over seeds, on validation data (lesson 6).
+#
+# **Practice:** exercise 5, [`05_weighting/05_weighting.ipynb`](../exercises/05_weighting/05_weighting.ipynb) (graded with nbgrader).
 #
 # *References:* A. Kendall, Y. Gal, R. Cipolla, *Multi-Task Learning Using Uncertainty to Weigh
 # Losses for Scene Geometry and Semantics*, CVPR 2018. S. Liu, E. Johns, A. Davison, *End-to-End
 # Multi-Task Learning with Attention*, CVPR 2019. Z. Chen et al., *GradNorm: Gradient Normalization
 # for Adaptive Loss Balancing in Deep Multitask Networks*, ICML 2018. T. Yu et al., *Gradient Surgery
 # for Multi-Task Learning*, NeurIPS 2020. D. Xin et al., *Do Current Multi-Task Optimization Methods
-# in Deep Learning Even Help?*, NeurIPS 2022.
+# in Deep Learning Even Help?*, NeurIPS 2022. V. Kurin et al., *In Defense of the Unitary
+# Scalarization for Deep Multi-Task Learning*, NeurIPS 2022. J.-A. Désidéri, *Multiple-gradient
+# descent algorithm (MGDA) for multiobjective optimization*, Comptes Rendus Mathématique 350, 2012.
+# O. Sener, V. Koltun, *Multi-Task Learning as Multi-Objective Optimization*, NeurIPS 2018. B. Liu
+# et al., *Conflict-Averse Gradient Descent for Multi-task Learning*, NeurIPS 2021. A. Navon et al.,
+# *Multi-Task Learning as a Bargaining Game*, ICML 2022. B. Lin et al., *Reasonable Effectiveness of
+# Random Weighting: A Litmus Test for Multi-Task Learning*, TMLR 2022.

@@ -1,5 +1,11 @@
 # ---
 # jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -18,48 +24,37 @@
 # - compute $\Delta_m$, the mean relative gain of a multi-task model over its single-task baselines;
 # - answer the study's three research questions from evidence, beside the study's own table.
 #
-# **Estimated time:** 20 minutes of reading, running and self-checks. The compute takes well under a minute on a CPU in smoke mode (the lesson tests time every notebook), longer in full mode (more data and epochs).
+# **Estimated time:** 20 minutes of reading, running and self-checks. Computing takes under a minute with `QUICK = True` (first code cell); the full run's time on a CPU is in the settings cell.
 #
 # The `quick` preset runs on synthetic shapes on a CPU; with a GPU the `strong` preset runs the CIFAR
 # grid (its epoch counts target 30 minutes on an H100, chosen from FLOP counts and not yet measured on
-# a GPU; a Colab T4 is slower). *Smoke mode:* `MTLKIT_SMOKE=1` (or
-# `SMOKE = True` below) trains every run for one epoch on 300 images: the numbers are then
-# meaningless, the code path is the same.
+# a GPU; a Colab T4 is slower). `QUICK = True` below (or the environment variable `MTLKIT_SMOKE=1`)
+# trains every run for one epoch on 300 images: the numbers are then meaningless, the code path is
+# the same.
 
 # %% tags=["parameters"]
-# Parameters (papermill: -p NAME VALUE). None: the value for the mode, filled in by the next cell.
-import os
-
-SMOKE = os.environ.get("MTLKIT_SMOKE", "0") == "1"  # one epoch on 300 images per run
-OVERRIDES = None  # fields replaced in every run; None: {} (smoke: 1 epoch, 300 images, CPU)
-PRESET = None  # None: quick without a GPU (and in smoke mode), strong with one
-SEEDS = None  # e.g. [0, 1, 2] for significance tests; None: the preset's seeds (run_capstone's default)
-OUT = None  # output folder; None: runs/capstone-<preset> (a scratch folder in smoke mode)
-
-# %%
-# Resolve defaults for the chosen mode: each parameter left at None gets its mode's value.
-import tempfile
-
-import torch
-
-SMOKE_RUN = {"epochs": 1, "limit": 300, "device": "cpu"}
-OVERRIDES = OVERRIDES if OVERRIDES is not None else (SMOKE_RUN if SMOKE else {})
-GPU = torch.cuda.is_available() and not SMOKE
-PRESET = PRESET if PRESET is not None else ("strong" if GPU else "quick")
-SCRATCH = os.path.join(tempfile.gettempdir(), "mtlkit-capstone-smoke")
-OUT = OUT if OUT is not None else (SCRATCH if SMOKE else f"runs/capstone-{PRESET}")
-print(f"smoke mode: {SMOKE}; OVERRIDES={OVERRIDES}, PRESET={PRESET}, SEEDS={SEEDS}, OUT={OUT}")
-
-# %%
-# Setup: in Colab, install mtlkit once. Elsewhere (and on a re-run) this cell does nothing.
+# Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
+# seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
+# Full run (QUICK = False) on 2 CPU cores: not measured yet (lessons/README.md, "Measured times").
 import importlib.util
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and importlib.util.find_spec("mtlkit") is None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/mtlkit/mtlkit"], check=True
-    )
+QUICK = os.environ.get("MTLKIT_SMOKE") == "1"
+PRESET = None  # None: quick without a GPU (and when QUICK), strong with one
+SEEDS = None  # e.g. [0, 1, 2] for significance tests; None: the preset's seeds
+OVERRIDES = {"epochs": 1, "limit": 300, "device": "cpu"} if QUICK else {}  # fields replaced in every run
+OUT = None  # output folder; None: runs/capstone-<preset> (a scratch folder when QUICK)
+
+# In Colab: install the mtlkit release this course was written for (once), and turn on its widgets.
+COURSE = "https://raw.githubusercontent.com/mtlkit/mtlkit/main/lessons/colab-requirements.txt"
+if "google.colab" in sys.modules:
+    from google.colab import output
+
+    output.enable_custom_widget_manager()
+    if importlib.util.find_spec("mtlkit") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", COURSE], check=True)
 
 # %% [markdown]
 # ## The grid
@@ -76,29 +71,36 @@ if "google.colab" in sys.modules and importlib.util.find_spec("mtlkit") is None:
 # | `strong` | CIFAR | CIFAR-stem ResNet-152, ViT/4, augmentation, AdamW + warm-up + cosine, label smoothing, bf16 |
 #
 # Every run gets its own folder under `OUT/runs/`; the report (`runs.csv`, `summary.md`, `figures/`) is
-# rebuilt from all finished runs each time, and a finished run is never trained again: outside smoke
-# mode, running the next cell a second time trains nothing (in smoke mode it clears its scratch folder
+# rebuilt from all finished runs each time, and a finished run is never trained again: unless
+# `QUICK`, running the next cell a second time trains nothing (with `QUICK` it clears its scratch folder
 # first, so it trains afresh; the self-check at the end re-runs the grid without clearing it). The same
 # from a terminal: `mtlkit capstone --preset quick --out runs/capstone-quick`.
 #
 # **In Colab**, a runtime reset wipes `/content`, and `OUT` with it. To keep finished runs across
 # sessions, mount your Google Drive first (`from google.colab import drive;
 # drive.mount("/content/drive")`) and set `OUT = "/content/drive/MyDrive/mtlkit-capstone"` in the
-# parameters cell.
+# settings cell.
 
 # %%
 import shutil
+import tempfile
+
+import torch
 
 from mtlkit.capstone import run_capstone
 
-if SMOKE:  # a scratch folder: start afresh
+PRESET = PRESET or ("strong" if torch.cuda.is_available() and not QUICK else "quick")
+QUICK_OUT = os.path.join(tempfile.gettempdir(), "mtlkit-capstone-quick")
+OUT = OUT or (QUICK_OUT if QUICK else f"runs/capstone-{PRESET}")
+print(f"preset {PRESET}, writing to {OUT}")
+if QUICK:  # a scratch folder: start afresh
     shutil.rmtree(OUT, ignore_errors=True)
 if PRESET != "quick":  # CIFAR: fetch it once (about 330 MB)
     from mtlkit.data import load
 
     for name in ("cifar10", "cifar100"):
         load(name, "test", download=True)
-report = run_capstone(PRESET, out=OUT, seeds=SEEDS, overrides=OVERRIDES, progress=not SMOKE)
+report = run_capstone(PRESET, out=OUT, seeds=SEEDS, overrides=OVERRIDES, progress=True)
 print("seeds:", sorted({r["seed"] for r in report["rows"]}))
 
 # %% [markdown]

@@ -8,7 +8,8 @@
 
 A self-check question gives the student a placeholder, ``my_answer = None  # your answer``: while it is
 ``None``, :func:`answer` (and :func:`filled`) print ``… fill in my_answer ...`` instead of failing, so a
-notebook runs top to bottom before its questions are answered.
+notebook runs top to bottom before its questions are answered. A wrong answer gets a hint, never the
+expected value; :func:`reveal` shows the value when the student asks for it.
 
 Plain functions, no grading framework: a student can run them anywhere (Jupyter, Colab, a script).
 Imports stay light: torch is never imported here; tensors are recognised by duck typing.
@@ -24,6 +25,8 @@ import numpy as np
 PASS = "✓"
 FAIL = "✗"
 TODO = "…"
+DEFAULT_HINT = "re-read the question: which quantity, in which units (a fraction or a percentage)?"
+_missed: dict[str, Any] = {}  # question -> expected value of the questions answered wrongly, for reveal()
 
 
 def _say(what: str) -> None:
@@ -69,15 +72,41 @@ def answer(
     """
     if not filled(value, name):
         return
+    try:
+        _compare(value, expected, what, atol, rtol)
+    except AssertionError as wrong:
+        _missed[what] = expected
+        problem = str(wrong).splitlines()[0].split(": ", 1)[-1]
+        if not problem.startswith(("expected a dict", "shape")):  # a wrong form says how; a wrong value not
+            problem = "not the expected answer"
+        raise AssertionError(
+            f"{FAIL} {what}: {problem}\n  hint: {hint or DEFAULT_HINT}\n"
+            f"  Try again, or run `check.reveal({what!r})` to see the expected value."
+        ) from None
+    _missed.pop(what, None)
+
+
+def _compare(value: Any, expected: Any, what: str, atol: float, rtol: float) -> None:
+    """:func:`equal` without a tolerance, :func:`close` with one; a mapping key by key."""
     if isinstance(expected, Mapping):
         if not isinstance(value, Mapping) or set(value) != set(expected):
             got = sorted(value) if isinstance(value, Mapping) else type(value).__name__
-            raise _fail(what, f"expected a dict with keys {sorted(expected)}, got {got}", hint)
+            raise _fail(what, f"expected a dict with keys {sorted(expected)}, got {got}", None)
         value, expected = [value[k] for k in expected], list(expected.values())
     if atol == 0.0 and rtol == 0.0:
-        equal(value, expected, what, hint=hint)
+        equal(value, expected, what)
     else:
-        close(value, expected, atol, what, rtol=rtol, hint=hint)
+        close(value, expected, atol, what, rtol=rtol)
+
+
+def reveal(what: str | None = None) -> Any:
+    """Print and return the expected value of a question answered wrongly (the last one by default)."""
+    if not _missed or (what is not None and what not in _missed):
+        print(f"{TODO} no wrong answer to reveal{f' for {what!r}' if what else ''}: check an answer first")
+        return None
+    question = what if what is not None else next(reversed(_missed))
+    print(f"{question}: the expected value is {_missed[question]!r}")
+    return _missed[question]
 
 
 def true(condition: Any, what: str, *, hint: str | None = None) -> None:

@@ -123,8 +123,21 @@ def test_answer_left_at_none_asks_for_it_instead_of_failing(capsys):
 def test_answer_is_exact_without_a_tolerance(capsys):
     check.answer(9216, 9216, "Q1: alphas")
     assert capsys.readouterr().out == "✓ Q1: alphas\n"
-    with pytest.raises(AssertionError, match="got 9215, expected 9216"):
-        check.answer(9215, 9216, "Q1: alphas")
+    with pytest.raises(AssertionError, match="not the expected answer") as wrong:
+        check.answer(9215, 9216, "Q1: alphas", hint="T^2 per channel")
+    assert "9216" not in str(wrong.value), "a wrong answer gets a hint, not the expected value"
+    assert "hint: T^2 per channel" in str(wrong.value)
+    assert "check.reveal('Q1: alphas')" in str(wrong.value)
+
+
+def test_reveal_shows_the_expected_value_only_when_asked(capsys):
+    with pytest.raises(AssertionError):
+        check.answer(3, 4, "Q9: sides")
+    capsys.readouterr()
+    assert check.reveal("Q9: sides") == 4
+    assert capsys.readouterr().out == "Q9: sides: the expected value is 4\n"
+    check.answer(4, 4, "Q9: sides")
+    assert check.reveal("Q9: sides") is None, "a question answered right has nothing to reveal"
 
 
 def test_answer_with_a_tolerance_compares_numbers_and_tensors(capsys):
@@ -137,7 +150,7 @@ def test_answer_with_a_tolerance_compares_numbers_and_tensors(capsys):
 
 def test_answer_compares_a_dict_key_by_key():
     check.answer({"coarse": 1.1, "fine": 0.9}, {"fine": 0.9, "coarse": 1.1}, "weights", atol=1e-9)
-    with pytest.raises(AssertionError, match="entries differ"):
+    with pytest.raises(AssertionError, match="not the expected answer"):
         check.answer({"fine": 1.1, "coarse": 0.9}, {"fine": 0.9, "coarse": 1.1}, "weights", atol=1e-9)
     with pytest.raises(AssertionError, match=r"expected a dict with keys \['coarse', 'fine'\]"):
         check.answer([0.9, 1.1], {"fine": 0.9, "coarse": 1.1}, "weights", atol=1e-9)

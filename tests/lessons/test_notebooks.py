@@ -1,8 +1,9 @@
 """Every lesson notebook (lessons/[0-9]*.ipynb): structure, stripped outputs, and a smoke run on CPU.
 
 The execution tests run each notebook top to bottom with ``MTLKIT_SMOKE=1`` in a temporary copy, record
-its wall time (printed in the terminal summary) and fail when it exceeds its budget: 60 s unless the
-notebook's metadata says ``{"mtlkit": {"smoke_budget_s": N}}``. The self-check placeholders are filled in
+its wall time and print it in the terminal summary against its budget (60 s unless the notebook's
+metadata says ``{"mtlkit": {"smoke_budget_s": N}}``), flagging a notebook over it; they never fail on
+wall-clock time, which depends on the machine and its load. The self-check placeholders are filled in
 with the answers below (``ANSWERS``), so every self-check runs against a real answer. Notebooks that build
 a piece of mtlkit by hand are probed after the run, in the same kernel, to check the piece still matches
 the library's.
@@ -16,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
+import numpy as np
 import pytest
 from notebook_runner import (
     BEING_ALIGNED,
@@ -43,7 +44,7 @@ SHARED_DATA = Path(__file__).parents[3] / "shared" / "data"  # the shared/ folde
 # The self-check answers, as a student would type them: one expression per `my_answer = None  # your
 # answer` placeholder, in notebook order (tests/lessons/notebook_runner.py fills them in).
 ANSWERS: dict[str, list[str]] = {
-    "01": ["sum(9 * a * b + 2 * b for a, b in zip([3, 32, 64, 128], [32, 64, 128, 128]))"],
+    "01": ["sum(9 * a * b + 2 * b for a, b in zip([3, 32, 64, 128], [32, 64, 128, 128]))", "True"],
     "02": ["0.5 + 0.5 * 4 / 99"],
     "03": ["(24 * 256 * 192**2 + 4 * 256**2 * 192) / (24 * 64 * 192**2 + 4 * 64**2 * 192)", "2"],
     "04": ["3 * 3 * (64 + 64 + 128 + 256 + 512)", "1e-3 * 0.5**2", "torch.full((2, 2, 6), 0.5)"],
@@ -51,6 +52,8 @@ ANSWERS: dict[str, list[str]] = {
         "{t: 2 * math.exp(r / 2) / (math.exp(0.5 / 2) + math.exp(0.9 / 2)) for t, r in {'fine': 0.5, 'coarse': 0.9}.items()}",
         "1 / (2 * 0.25)",
         "[0.5, 1.5]",
+        "(1 * -2 + 2 * 0.5) / ((1 + 4) ** 0.5 * (4 + 0.25) ** 0.5)",
+        "[0.2, 0.5]",
     ],
     "06": [
         "(0.62 - 2.776 * (0.001 / 4) ** 0.5 / 5**0.5, 0.62 + 2.776 * (0.001 / 4) ** 0.5 / 5**0.5)",
@@ -152,13 +155,6 @@ def executed(lesson_workdir):
     return run
 
 
-def setup_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The code cell after the parameters cell and the cell that resolves its defaults (when there is one)."""
-    cells = code_cells(nb)
-    resolves = len(cells) > 1 and cells[1].source.startswith("# Resolve defaults")
-    return cells[2 if resolves else 1]
-
-
 # ---------------------------------------------------------------------------------------- structure
 
 
@@ -176,14 +172,6 @@ def test_title_cell_has_badge_goals_and_time(path):
     assert COLAB_URL.format(name=path.name) in first.source, "the Colab badge links to this very notebook"
     assert re.search(r"learning goals", first.source, re.IGNORECASE)
     assert re.search(r"estimated time[^0-9]*\d+\s*min", first.source, re.IGNORECASE)
-
-
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
-def test_setup_cell_follows_the_parameters(path):
-    setup = setup_cell(read(path)).source
-    assert '"google.colab" in sys.modules' in setup
-    assert 'find_spec("mtlkit") is None' in setup
-    assert "git+https://github.com/mtlkit/mtlkit" in setup
 
 
 @pytest.mark.parametrize("path", lesson_cases())
@@ -220,37 +208,6 @@ def test_committed_notebooks_are_stripped():
     assert not dirty, f"run `python scripts/strip_notebooks.py`; outputs or execution counts in: {dirty}"
 
 
-def _run_setup_cell(monkeypatch, in_colab: bool, installed: bool) -> list[list[str]]:
-    """Execute lesson 1's setup cell with a fake Colab and a fake pip; return the commands it ran."""
-    calls = []
-    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append(cmd))
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "mtlkit" and not installed else real_find_spec(name, *a),
-    )
-    if in_colab:
-        monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
-    else:
-        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    exec(setup_cell(read(lesson("01"))).source, {})
-    return calls
-
-
-@pytest.mark.parametrize(
-    ("in_colab", "installed", "expected_installs"), [(True, False, 1), (True, True, 0), (False, False, 0)]
-)
-def test_setup_cell_installs_only_in_colab_when_missing(monkeypatch, in_colab, installed, expected_installs):
-    calls = _run_setup_cell(monkeypatch, in_colab, installed)
-    assert len(calls) == expected_installs
-    if calls:
-        assert (
-            calls[0][1:4] == ["-m", "pip", "install"]
-            and calls[0][-1] == "git+https://github.com/mtlkit/mtlkit"
-        )
-
-
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_every_self_check_placeholder_has_an_answer_in_the_tests(path):
     prefix = path.name[:2]
@@ -266,15 +223,7 @@ def test_self_checks_hold_a_placeholder_that_is_checked(path):
     assert cells, "the self-check asks at least one question with a `my_answer = None  # your answer` cell"
     for i in cells:
         source = nb.cells[i].source
-        assert "check.answer(my_answer" in source or "check.filled(my_answer" in source, (
-            f"cell {i} never checks my_answer"
-        )
-
-
-@pytest.mark.parametrize("path", lesson_cases())
-def test_setup_cell_is_the_same_in_every_lesson(path):
-    expected = setup_cell(read(lesson("01"))).source
-    assert setup_cell(read(path)).source == expected, "every lesson has the same setup cell"
+        assert re.search(r"check\.(answer|filled)\(\s*my_answer", source), f"cell {i} never checks my_answer"
 
 
 # ---------------------------------------------------------------------------------------- execution
@@ -294,9 +243,6 @@ def test_lesson_runs_top_to_bottom_in_smoke_mode(path, executed):
     text = run.text()
     assert "✗" not in text
     assert UNANSWERED not in text, "a self-check placeholder was left unanswered"
-    assert run.seconds <= budget(path), (
-        f"{path.name} took {run.seconds:.0f} s, over its {budget(path):.0f} s budget"
-    )
     if run.images() == 0 and path.name[:2] in BEING_ALIGNED:  # a convention, not a crash: xfail for now
         pytest.xfail(BEING_ALIGNED[path.name[:2]] + " (it drew no figure in smoke mode)")
     assert run.images() >= 1, "the notebook drew no figure"
@@ -334,6 +280,34 @@ def test_lesson02_falls_back_to_shapes_without_cifar(executed):
     assert "FALLING BACK to the synthetic `shapes` dataset" in text
     assert "MTLKIT_DATA" in text, "the message says how to provide CIFAR"
     assert "✓ shapes: hand-built coarse labels = mtlkit's" in text
+
+
+def fake_cifar(root: Path) -> Path:
+    """CIFAR-10 and CIFAR-100 in the official pickle layout, small (tests/data/data_helpers.py)."""
+    spec = importlib.util.spec_from_file_location("data_helpers", REPO / "tests" / "data" / "data_helpers.py")
+    helpers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helpers)
+    rng = np.random.default_rng(0)  # random pixels: the writer's own pattern has a constant channel (std 0)
+    helpers.fake_images = lambda n, offset: rng.integers(0, 256, (n, 3072), dtype=np.uint8)
+    helpers.write_fake_cifar10(root, per_batch=100, n_test=200)
+    helpers.write_fake_cifar100(root)
+    return root
+
+
+@pytest.mark.slow
+def test_lesson02_takes_the_cifar_path_on_a_fake_cifar(tmp_path):
+    """With CIFAR in $MTLKIT_DATA (here a small fake in the official format) lesson 2 studies it, and its
+    class browser answers headless (no cell waits for a front-end)."""
+    root = fake_cifar(tmp_path / "cifar")
+    run = execute(
+        lesson("02"), tmp_path, probe=PROBES["02"], env={"MTLKIT_DATA": str(root)}, answers=ANSWERS["02"]
+    )
+    assert run.error is None, run.error
+    text = run.text()
+    assert "FALLING BACK" not in text
+    assert "cifar100: tasks {'fine': 100, 'coarse': 20}" in text
+    assert "✓ cifar10: hand-built coarse labels = mtlkit's" in text
+    assert run.probe["seen"] == run.probe["members"] and len(run.probe["options"]) == 20
 
 
 @pytest.mark.slow
