@@ -65,7 +65,7 @@ def bench(
         ours = loops.ours(make, subset, size, precision, compile)
         memory, unit = _peak_memory(precision.device)
         name = device_name(precision.device)
-        row = {
+        row: dict[str, Any] = {
             "backbone": planned.backbone,
             "preset": preset,
             "batch": size,

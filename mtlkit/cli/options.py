@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from mtlkit.experiment import RunConfig
@@ -13,6 +14,8 @@ class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line (not the whole usage block), exit status 2:
     ``mtlkit train: error: argument --epochs: expected a positive integer, got '-1' (see mtlkit train --help)``.
     """
+
+    commands: Mapping[str, argparse.ArgumentParser]  # the top-level parser's: command name -> its parser
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

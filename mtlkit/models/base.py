@@ -98,6 +98,17 @@ class MultiTaskModel(nn.Module):
         return f"tasks={self.tasks}"
 
 
+def tasks_of(model: nn.Module) -> dict[str, int]:
+    """``model.tasks`` (``{task: number of classes}``): a MultiTaskModel's, or a plain module's own."""
+    tasks = model.tasks if isinstance(model, MultiTaskModel) else getattr(model, "tasks", None)
+    if not isinstance(tasks, Mapping):
+        raise UserError(
+            f"model {type(model).__name__} has no tasks dict: set self.tasks = {{task: number of classes}} "
+            "or subclass mtlkit.models.MultiTaskModel"
+        )
+    return dict(tasks)
+
+
 def one_group(model: nn.Module, lr: float) -> list[dict[str, Any]]:
     """Every trainable parameter of ``model`` in one optimiser group at ``lr``."""
     return [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
