@@ -96,11 +96,11 @@ def bwrap_argv(spec: Spec) -> list[str]:
             argv += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             argv += ["--ro-bind", top, top]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--perms", "1777", "--size", str(spec.limits.disk), "--tmpfs", "/tmp"]  # before binds in it
     made: set[Path] = {Path("/"), Path("/tmp")}
     for path in [Path("/usr"), *_readable_roots()]:
         argv += [*_parents(path, made), "--ro-bind", str(path), str(path)]
-    argv += ["--proc", "/proc", "--dev", "/dev"]
-    argv += ["--perms", "1777", "--size", str(spec.limits.disk), "--tmpfs", "/tmp"]
     argv += [*_parents(Path(spec.runtime), made), "--bind", spec.runtime, spec.runtime]
     argv += ["--chdir", "/tmp", "--clearenv"]
     for key, value in kernel_env(spec.env).items():
@@ -180,13 +180,25 @@ def remove_cgroups(name: str) -> None:
             time.sleep(0.1)
 
 
+def _tasks_of(uid: int) -> int:
+    """Processes and threads the user ``uid`` runs now (what RLIMIT_NPROC counts)."""
+    tasks = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid:
+                tasks += int(fields["Threads"])
+    return tasks
+
+
 def _set_rlimits(limits: Limits, cgroups: set[str]) -> None:
     caps = {resource.RLIMIT_FSIZE: limits.file_size, resource.RLIMIT_CPU: limits.cpu_seconds}
     caps[resource.RLIMIT_CORE] = 0
     if "memory" not in cgroups:
         caps[resource.RLIMIT_DATA] = limits.memory
-    if "pids" not in cgroups:  # counts every process of the kernel's uid: a fallback only
-        caps[resource.RLIMIT_NPROC] = limits.processes
+    if "pids" not in cgroups:  # counts every task of the kernel's uid on the machine: on top of those
+        uid = NOBODY if os.geteuid() == 0 else os.geteuid()
+        caps[resource.RLIMIT_NPROC] = _tasks_of(uid) + limits.processes
     for which, value in caps.items():
         resource.setrlimit(which, (value, value))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import csv
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -99,14 +98,6 @@ def run_grader(assignment: str, submissions: Path, out: Path, *extra: str, timeo
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
-
-
-_PROGRESS = re.compile(r"^\[\d+/\d+\] (\S+): .*\[autograde ([0-9.]+) s")
-
-
-def autograde_seconds(log: str) -> dict[str, float]:
-    """Seconds nbgrader's autograde took per student, from the grader's progress lines."""
-    return {m[1]: float(m[2]) for line in log.splitlines() if (m := _PROGRESS.match(line))}
 
 
 def read_grades(out: Path, assignment: str | None = None) -> list[dict[str, str]]:
