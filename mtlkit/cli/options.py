@@ -12,7 +12,7 @@ from mtlkit.errors import UserError
 from mtlkit.experiment import RunConfig
 from mtlkit.train_config import TrainConfig
 
-_KIND = {int: "an integer"}  # else: a number (str and switch parsers never fail)
+_KIND: dict[Any, str] = {int: "an integer"}  # else: a number (str and switch parsers never fail)
 
 
 class OneLineParser(argparse.ArgumentParser):
