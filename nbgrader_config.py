@@ -11,11 +11,14 @@ Run nbgrader from the repository root (the folder of this file), e.g.::
 downloaded notebooks with per-student isolation (see autograder/README.md).
 """
 
+import sys
 from pathlib import Path
 
 c = get_config()  # noqa: F821 (injected by nbgrader's config loader)
 
 ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # the feedback preprocessor below lives in this repository's autograder/
 
 c.CourseDirectory.root = str(ROOT)
 c.CourseDirectory.course_id = "mtlkit"
@@ -38,5 +41,12 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Autograding: a cell that runs longer than this (seconds) is interrupted and counts as failed
 # (python -m autograder needs 1 to 86400; unset means nbgrader's 30).
 c.Execute.timeout = 60
-# A student who deletes a test cell is graded on the master's copy of it.
+# A student who deletes a test cell is graded on the master's copy of it (edited ones are restored anyway).
 c.OverwriteCells.add_missing_cells = True
+# Feedback for students: hidden tests show their name, score and error message, never their source.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.preprocessors.HiddenTestFeedback",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+c.HTMLExporter.sanitize_html = True

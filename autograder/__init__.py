@@ -16,6 +16,6 @@ EXERCISES = ROOT / "exercises"
 OUTPUT = ROOT / "autograder"
 
 
-def assignments() -> list[str]:
-    """Names of the assignments that have a master notebook in solutions/."""
-    return sorted(p.name for p in SOLUTIONS.iterdir() if (p / f"{p.name}.ipynb").is_file())
+def assignments(masters: Path = SOLUTIONS) -> list[str]:
+    """Names of the assignments that have a master notebook in ``masters`` (default solutions/)."""
+    return sorted(p.name for p in masters.iterdir() if (p / f"{p.name}.ipynb").is_file())

@@ -48,10 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     grade.add_argument(
         "--sandbox",
-        choices=["auto", "user", "namespace", "none"],
+        choices=["auto", "bwrap", "none"],
         default="auto",
-        help="run each kernel as its own unprivileged uid (user; needs root), in a read-only mount "
-        "namespace (namespace; needs root and util-linux) or as ourselves (none); auto: the first that works",
+        help="auto/bwrap: each kernel in a bubblewrap jail (refuses to run without bubblewrap); none: no "
+        "jail, student code runs as you (prints what that risks)",
     )
     grade.add_argument("--keep-work", action="store_true", help="keep the temporary grading trees")
     commands.add_parser("check", help="fail if exercises/ drifts from what nbgrader makes from solutions/")

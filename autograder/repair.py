@@ -1,9 +1,8 @@
-"""Check a submitted notebook and restore the master's test cells before nbgrader sees it.
+"""Check a submitted notebook before nbgrader sees it: valid JSON, this assignment's, metadata intact.
 
-nbgrader's autograde restores the source of test cells a student edited (by checksum) but not cells a
-student deleted or whose nbgrader metadata was lost (copy/paste, some editors). Here every graded or
-read-only cell of the released notebook is put back, with the released source and metadata, so the
-submission is always graded on the complete, unmodified tests.
+nbgrader's autograde restores edited test cells (by checksum) and, with ``OverwriteCells.add_missing_cells``
+(nbgrader_config.py), deleted ones. What it cannot do is grade an answer whose nbgrader metadata an
+editor dropped; those cells get it back here, matched by their first line.
 """
 
 from __future__ import annotations
@@ -21,11 +20,6 @@ class Ungradable(Exception):
 
 def _grade_id(cell: NotebookNode) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def _is_protected(cell: NotebookNode) -> bool:
-    info = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(info.get("grade") or info.get("locked")) and not info.get("solution")
 
 
 def read(data: bytes) -> NotebookNode:
@@ -47,9 +41,10 @@ def read(data: bytes) -> NotebookNode:
 
 
 def repair(nb: NotebookNode, release: NotebookNode) -> tuple[NotebookNode, list[str]]:
-    """Return ``nb`` with every protected cell of ``release`` present and unmodified, and what changed.
+    """Return ``nb`` with cell metadata an editor dropped re-attached, and the cells re-attached.
 
-    Raises Ungradable when the notebook shares no graded cell with the release (another notebook).
+    Restoring edited or deleted tests is nbgrader's job (OverwriteCells, ``add_missing_cells`` in
+    nbgrader_config.py). Raises Ungradable when the notebook shares no graded cell with the release.
     """
     released_ids = {_grade_id(c) for c in release.cells if _grade_id(c)}
     nb = copy.deepcopy(nb)
@@ -59,26 +54,6 @@ def repair(nb: NotebookNode, release: NotebookNode) -> tuple[NotebookNode, list[
             "wrong notebook: none of this assignment's answer or test cells (by their nbgrader ids) are in it; "
             "another assignment's notebook, or an editor dropped the cell metadata"
         )
-    position = {gid: i for i, c in enumerate(nb.cells) if (gid := _grade_id(c))}
-    insert_at = 0
-    for master in release.cells:
-        gid = _grade_id(master)
-        if gid is None:
-            continue
-        if gid in position:
-            index = position[gid]
-            if _is_protected(master) and _differs(nb.cells[index], master):
-                nb.cells[index] = _fresh(master)
-                changes.append(f"restored {gid}")
-            insert_at = index + 1
-        elif _is_protected(master):
-            cell = _fresh(master)
-            if cell.get("id") in {c.get("id") for c in nb.cells}:
-                cell.id = f"restored-{gid}".replace("_", "-")
-            nb.cells.insert(insert_at, cell)
-            changes.append(f"re-inserted {gid}")
-            position = {g: i for i, c in enumerate(nb.cells) if (g := _grade_id(c))}
-            insert_at = position[gid] + 1
     return nb, changes
 
 
@@ -111,18 +86,3 @@ def _reattach(nb: NotebookNode, release: NotebookNode) -> list[str]:
                 start = index + 1
                 break
     return changes
-
-
-def _differs(cell: NotebookNode, master: NotebookNode) -> bool:
-    return (
-        cell.cell_type != master.cell_type
-        or cell.source != master.source
-        or cell.metadata.get("nbgrader") != master.metadata.get("nbgrader")
-    )
-
-
-def _fresh(master: NotebookNode) -> NotebookNode:
-    cell = copy.deepcopy(master)
-    if cell.cell_type == "code":
-        cell.outputs, cell.execution_count = [], None
-    return cell

@@ -32,6 +32,11 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
+def _safe(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (OWASP "CSV injection"): ``'`` before ``=+-@``."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +64,11 @@ def write(path: Path, assignment: str, rows: list[Row]) -> None:
     with _locked(path):
         new_keys = {_key({**asdict(r), "assignment": assignment}) for r in rows}
         kept = [r for r in read(path) if _key(r) not in new_keys]
-        new = [{**asdict(r), "score": _fmt(r.score), "max_score": _fmt(r.max_score)} for r in rows]
+        new = [
+            {**{k: _safe(v) if isinstance(v, str) else v for k, v in asdict(r).items()}}
+            | {"score": _fmt(r.score), "max_score": _fmt(r.max_score)}
+            for r in rows
+        ]
         merged = sorted(kept + new, key=lambda r: (r["assignment"], r["student_id"], r.get("submission", "")))
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=FIELDS, extrasaction="ignore", lineterminator="\n")

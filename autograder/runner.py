@@ -1,11 +1,9 @@
 """Run ``job.py`` child processes: the template build, and the batch of students with a watchdog.
 
-One child grades the students one after another and reports each on its private result pipe
-(autograder.channel): a line counts only with the batch's MAC and for the student being graded, so
-nothing a kernel writes can change a grade or stop the batch. After the grader has stored a student's
-results it acknowledges them, and only then does the child start the next student's code. If a student
+One child grades the students one after another and prints one JSON line per student. If a student
 takes longer than its limit (a kernel that ignores interrupts, say) or the child dies, that student
 gets an error row and a fresh child carries on with the rest: one submission never stops the batch.
+The child's kernels die with it (bubblewrap's ``--die-with-parent``).
 """
 
 from __future__ import annotations
@@ -24,11 +22,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import channel, reaper, settings
-from .sandbox import Sandbox, job_env, make_job_folders
+from . import jail, settings
 
 JOB = Path(__file__).with_name("job.py")
 MAX_RESULT_BYTES = 50 * 2**20  # one student's result line (notebook + feedback): more is an error row
+
+
+def _env() -> dict[str, str]:
+    keep = ("LANG", "LC_ALL", "PYTHONPATH", "OMP_NUM_THREADS", "PATH", "TMPDIR")
+    return {key: os.environ[key] for key in keep if key in os.environ}
 
 
 def run_generate(
@@ -36,11 +38,11 @@ def run_generate(
 ) -> subprocess.CompletedProcess:
     """``job.py generate`` on ``course`` for each assignment with the settings text ``config`` (default:
     nbgrader_config.py now); no student code runs here."""
-    make_job_folders(course)
+    course.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
         [sys.executable, str(JOB), "generate", str(course), *assignments],
         cwd=course,
-        env=job_env(course),
+        env={**_env(), "HOME": str(course), "JUPYTER_CONFIG_DIR": str(course / "jupyter_config")},
         input=json.dumps(_settings(config)),
         capture_output=True,
         text=True,
@@ -58,139 +60,92 @@ def _settings(config: str | None) -> dict[str, str]:
 
 
 def run_batch(
-    work: Path,
-    assignment: str,
-    cell_timeout: int,
-    gradebook: bytes,
-    items: list[dict[str, Any]],
-    config: str | None = None,
+    work: Path, gradebook: bytes, items: list[dict[str, Any]], manifest: dict[str, Any]
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Yield ``(item, outcome)`` for every item, in order (see job.py for the outcome's fields).
-
-    The child waits until the caller asks for the next outcome: store each student's results first.
-    Every child grades with the same settings text ``config`` (default: nbgrader_config.py now).
-    """
+    """Yield ``(item, outcome)`` for every item, in order (see job.py for the manifest and outcomes)."""
     pending = list(items)
     attempt = 0
-    key = channel.new_key()
-    encoded = base64.b64encode(gradebook).decode()
-    shared = _settings(config)
+    base = {**manifest, "gradebook": base64.b64encode(gradebook).decode(), "max_result": MAX_RESULT_BYTES}
     while pending:
         attempt += 1
-        manifest = {
-            "assignment": assignment,
-            "timeout": cell_timeout,
-            "key": key,
-            "gradebook": encoded,
-            "max_result": MAX_RESULT_BYTES,
-            **shared,
-            "items": pending,
-        }
-        for item, outcome in _one_child(work, json.dumps(manifest), pending, attempt, key):
+        full = {**base, **_settings(manifest.get("config")), "work": str(work / f"job-{attempt}")}
+        for item, outcome in _one_child(work, {**full, "items": pending}, attempt):
             pending.remove(item)
             yield item, outcome
 
 
 def _one_child(
-    work: Path, manifest: str, items: list[dict[str, Any]], attempt: int, key: str
+    work: Path, manifest: dict[str, Any], attempt: int
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     log_path = work / f"job-{attempt}.log"
-    log = open(log_path, "w")  # noqa: SIM115 (closed below, after the child exits)
-    course = work / "job"
-    make_job_folders(course)
-    proc = subprocess.Popen(
-        [sys.executable, str(JOB), "grade"],
-        cwd=course,
-        env=job_env(course),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        encoding="utf-8",
-        errors="replace",  # a stray byte garbles one line, not the stream
-        start_new_session=True,
-    )
+    Path(manifest["work"]).mkdir(mode=0o700)
+    private = ["unshare", "--mount", "--propagation", "private"]  # job.py mounts the runtime tmpfs
+    wrap = private if os.geteuid() == 0 and manifest["jailed"] else []
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [*wrap, sys.executable, str(JOB), "grade"],
+            cwd=manifest["work"],
+            env=_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            start_new_session=True,
+        )
     with contextlib.suppress(BrokenPipeError, OSError):  # a child that died at once: its EOF tells below
-        proc.stdin.write(manifest + "\n")
-        proc.stdin.flush()
-    lines: queue.Queue[str | None] = queue.Queue()
-    limit = json.loads(manifest)["max_result"] + 4096  # the MAC and the framing
-    threading.Thread(target=_pump, args=(proc.stdout, lines, limit), daemon=True).start()
-    current: dict[str, Any] | None = None
+        proc.stdin.write(json.dumps(manifest).encode() + b"\n")
+        proc.stdin.close()
+    lines: queue.Queue[bytes | None] = queue.Queue()
+    threading.Thread(target=_pump, args=(proc.stdout, lines, MAX_RESULT_BYTES + 4096), daemon=True).start()
     try:
-        for current in list(items):
-            outcome = _await(lines, key, current)
-            stopped = bool(outcome.get("timeout") or outcome.get("dead"))
-            if stopped:  # the child is stuck or gone: end it (and this student's kernel) before going on
-                _stop(proc, current, grace=10 if outcome.get("dead") else 0)
-                if outcome.get("dead"):  # the log is complete now that the child has exited
+        for item in list(manifest["items"]):
+            outcome = _await(lines, item)
+            if outcome.get("timeout") or outcome.get("dead"):  # stuck or gone: end it, a fresh one goes on
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=10 if outcome.get("dead") else 0)
+                _kill(proc)
+                jail.remove_cgroups(f"mtlkit-{proc.pid}-{item['index']}")  # job.py's name for them
+                if outcome.get("dead"):
                     outcome.update(log=[_tail(log_path)], returncode=proc.returncode)
-            yield current, outcome
-            if stopped:
-                return  # a fresh child grades the rest
-            index, current = current["index"], None
-            with contextlib.suppress(BrokenPipeError, OSError):
-                proc.stdin.write(channel.ack_line(key, index))
-                proc.stdin.flush()
+                yield item, outcome
+                return
+            yield item, outcome
     finally:
         _kill(proc)
-        if current is not None:  # stopped in the middle of a student (e.g. Ctrl-C): end its kernel too
-            _sandbox(current).kill_processes()
-        log.close()
 
 
-def _await(lines: queue.Queue, key: str, item: dict[str, Any]) -> dict[str, Any]:
-    """The authentic outcome of ``item``; a timeout or a dead child give a failed outcome instead."""
+def _await(lines: queue.Queue, item: dict[str, Any]) -> dict[str, Any]:
+    """The outcome of ``item``; a timeout or a dead child give a failed outcome instead."""
     deadline = time.monotonic() + item["limit"]
-    ignored = 0
     while True:
         try:
             line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
-            return {"ok": False, "timeout": True, "log": [], "ignored": ignored}
+            return {"timeout": True, "log": []}
         if line is None:  # the child closed its result pipe without reporting this student
-            return {"ok": False, "dead": True, "log": [], "ignored": ignored}
-        outcome = channel.read_result(key, line, item["index"])
-        if outcome is not None:
-            return {**outcome, "ignored": ignored}
-        ignored += bool(line.strip())  # a forged or garbled line: it counts for nobody
-
-
-def _stop(proc: subprocess.Popen, item: dict[str, Any], grace: float) -> None:
-    """End the child (after ``grace`` seconds to exit by itself) and what the student's kernel left."""
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace)
-    _kill(proc)
-    _sandbox(item).kill_processes()
-
-
-def _sandbox(item: dict[str, Any]) -> Sandbox:
-    return Sandbox(Path(item["sandbox"]), item["uid"], item["uid"], item["namespace"])
-
-
-TOO_LONG = "(a line longer than the grader reads)\n"
+            return {"dead": True, "log": []}
+        with contextlib.suppress(ValueError):
+            outcome = json.loads(line)
+            if isinstance(outcome, dict) and outcome.get("index") == item["index"]:
+                return outcome
 
 
 def _pump(stream, lines: queue.Queue, limit: int) -> None:
-    """Queue the child's lines, each at most ``limit`` characters: a longer one (no authentic result is)
-    is skipped to its end and queued as ``TOO_LONG``, so no line can fill the grader's memory."""
+    """Queue the child's lines, each at most ``limit`` bytes (a longer one is skipped)."""
     with contextlib.suppress(ValueError, OSError):
         while line := stream.readline(limit):
-            if len(line) == limit and not line.endswith("\n"):
-                while (rest := stream.readline(limit)) and not rest.endswith("\n"):
+            if len(line) == limit and not line.endswith(b"\n"):
+                while (rest := stream.readline(limit)) and not rest.endswith(b"\n"):
                     pass
-                line = TOO_LONG
+                continue
             lines.put(line)
     lines.put(None)
 
 
 def _kill(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
-        reaper.kill_tree(proc.pid)  # and whatever it adopted: they would outlive it otherwise
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    with contextlib.suppress(OSError):
-        proc.stdin.close()
 
 
 def _tail(path: Path, chars: int = 300) -> str:

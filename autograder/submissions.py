@@ -35,7 +35,8 @@ _MOODLE = re.compile(r"_(\d+)_assignsubmission_")
 _CANVAS = re.compile(r"^[^_]+(?:_late)?_(\d+)_\d+_(.+)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
 _IGNORED = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db"}
-MAX_ZIP_BYTES = 512 * 2**20
+MAX_ZIP_BYTES = 512 * 2**20  # all entries extracted from one zip together
+MAX_ENTRY_BYTES = 64 * 2**20  # one notebook; a larger entry is an error row of its own
 
 
 @dataclass
@@ -84,6 +85,10 @@ def flat_student(stem: str, assignment: str) -> str:
 
 def _from_folder(folder: Path, base: Path, assignment: str) -> list[Submission]:
     raw = _folder_student(folder.name)
+    links = [p for p in folder.rglob("*") if p.is_symlink()]
+    if links:
+        origin = str(links[0].relative_to(base))
+        return [Submission(origin, clean_id(raw), error="a symbolic link, not a notebook", raw_id=raw)]
     notebooks = sorted(
         p
         for p in folder.rglob("*.ipynb")
@@ -128,28 +133,27 @@ def _unwrap(folder: Path) -> Path:
     """Open wrapper folders: while the top level holds a single folder and nothing else, use its content."""
     while True:
         entries = [p for p in folder.iterdir() if not _is_ignored(p)]
-        if len(entries) != 1 or not entries[0].is_dir():
+        if len(entries) != 1 or not entries[0].is_dir() or entries[0].is_symlink():
             return folder
         folder = entries[0]
 
 
 def extract_zip(archive: Path, dest: Path) -> tuple[Path, list[Submission]]:
-    """Extract an LMS zip into ``dest`` entry by entry; refuse an oversized archive.
+    """Extract an LMS zip into ``dest`` entry by entry.
 
     An entry that cannot be extracted (an absolute or ``..`` path, a symbolic link, a name too long for
-    the file system, a clash with another entry, corrupt or encrypted data) is not extracted and comes
-    back as an error Submission that belongs to nobody: one bad entry never makes the zip unreadable.
+    the file system, a clash with another entry, corrupt or encrypted data, over ``MAX_ENTRY_BYTES``, or
+    past ``MAX_ZIP_BYTES`` in all) is not extracted and comes back as an error Submission that belongs to
+    nobody: one bad entry never makes the zip unreadable.
     """
-    failed = []
+    failed, total = [], 0
     with zipfile.ZipFile(archive) as zf:
-        infos = zf.infolist()
-        if sum(info.file_size for info in infos) > MAX_ZIP_BYTES:
-            raise ValueError(f"{archive.name}: more than {MAX_ZIP_BYTES >> 20} MiB uncompressed")
-        for info in infos:
+        for info in zf.infolist():
             parts = [p for p in info.filename.split("/") if p not in ("", ".")]
             if info.is_dir() or not parts or any(p != ".." and _is_ignored(Path(p)) for p in parts):
                 continue
-            problem = _extract(zf, info, parts, dest)
+            total += info.file_size
+            problem = _extract(zf, info, parts, dest, total)
             if problem:
                 name = info.filename
                 origin = name if len(name) <= 200 else f"{name[:100]}...{name[-97:]}"
@@ -157,8 +161,12 @@ def extract_zip(archive: Path, dest: Path) -> tuple[Path, list[Submission]]:
     return dest, failed
 
 
-def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parts: list[str], dest: Path) -> str:
+def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parts: list[str], dest: Path, total: int) -> str:
     """Extract one entry to ``dest/<parts>``; '' when done, else why not (nothing is left behind)."""
+    if info.file_size > MAX_ENTRY_BYTES:
+        return f"{info.file_size / 2**20:.0f} MiB uncompressed, more than the {MAX_ENTRY_BYTES >> 20} MiB of a notebook"
+    if total > MAX_ZIP_BYTES:
+        return f"the zip holds more than {MAX_ZIP_BYTES >> 20} MiB before this entry"
     if info.filename.startswith("/") or ".." in parts:
         return "its path leads outside the zip's folder"
     if stat.S_ISLNK(info.external_attr >> 16):
@@ -174,6 +182,8 @@ def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parts: list[str], dest:
         with zf.open(info) as src, open(target, "xb") as out:
             written = True
             shutil.copyfileobj(src, out)
+            if out.tell() > MAX_ENTRY_BYTES:  # a header that lies about the size
+                raise OSError("more data than the zip's header says")
     except (FileExistsError, NotADirectoryError):  # a folder on the way is an earlier entry's file
         return "another entry of the zip uses the same path for a file and a folder"
     except (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as err:
@@ -195,7 +205,7 @@ def collect(source: Path, staging: Path, assignment: str) -> list[Submission]:
         base, failed = extract_zip(source, staging / "unzipped")
     elif source.is_dir():
         base = staging / "copied"
-        shutil.copytree(source, base, symlinks=False, ignore_dangling_symlinks=True)
+        shutil.copytree(source, base, symlinks=True)  # links are copied as links, then refused below
     elif source.is_file() and source.suffix == ".ipynb":
         base = staging / "copied"
         base.mkdir()
@@ -207,7 +217,9 @@ def collect(source: Path, staging: Path, assignment: str) -> list[Submission]:
     for entry in sorted(base.iterdir()):
         if _is_ignored(entry):
             continue
-        if entry.is_dir():
+        if entry.is_symlink():
+            found.append(Submission(entry.name, error="a symbolic link, not a notebook"))
+        elif entry.is_dir():
             found.extend(_from_folder(entry, base, assignment))
         else:
             found.append(_from_file(entry, base, assignment))

@@ -302,7 +302,7 @@ plt.show()
 from mtlkit.backbones import create
 from mtlkit.data import DeviceLoader
 from mtlkit.models import SingleTask
-from mtlkit.train import evaluate, fit
+from mtlkit.train import TrainConfig, evaluate, fit
 
 if NAME == "shapes":
     size = max(TRAIN_LIMIT, 1200)
@@ -318,7 +318,7 @@ models = {}
 for task in ("fine", "coarse"):
     torch.manual_seed(SEED)
     models[task] = SingleTask(create("tiny_cnn", width=WIDTH), task, tasks[task])
-    fit(models[task], train, val, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED)
+    fit(models[task], train, val, TrainConfig(epochs=EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED))
 stl_fine, stl_coarse = evaluate(models["fine"], test), evaluate(models["coarse"], test)
 print("STL-fine on test:  ", {k: round(v["acc"], 4) for k, v in stl_fine.items()})
 print("STL-coarse on test:", {k: round(v["acc"], 4) for k, v in stl_coarse.items()})

@@ -460,14 +460,15 @@ print(f"the dead taps are {dead / in_layer4:.1%} of layer4.")
 
 # %%
 from mtlkit.models import SingleTask
-from mtlkit.train import evaluate, fit
+from mtlkit.train import TrainConfig, evaluate, fit
 
 train, val, test = (load("shapes", s, size=STEM_TRAIN_SIZE) for s in ("train", "val", "test"))
 stem_acc = {}
 for stem in ("cifar", "imagenet"):
     torch.manual_seed(SEED)
     model = SingleTask(create("resnet18", stem=stem), "fine", train.tasks["fine"])
-    history = fit(model, train, val, epochs=STEM_EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED)
+    recipe = TrainConfig(epochs=STEM_EPOCHS, batch_size=BATCH_SIZE, lr=2e-3, seed=SEED)
+    history = fit(model, train, val, recipe)
     stem_acc[stem] = evaluate(model, test)["fine"]["acc"]
     seconds = sum(r["seconds"] for r in history.epochs)
     print(f"resnet18, {stem:>8} stem: test accuracy {stem_acc[stem]:.1%} ({seconds:.1f} s of training)")

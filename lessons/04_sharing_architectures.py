@@ -88,7 +88,7 @@ from mtlkit import check
 from mtlkit.backbones import create
 from mtlkit.data import load
 from mtlkit.models import CrossStitch, CrossStitchUnit, HardSharing, SingleTask, SoftSharing, count_parameters
-from mtlkit.train import evaluate, fit
+from mtlkit.train import TrainConfig, evaluate, fit
 
 torch.manual_seed(SEED)
 train = load("shapes", "train", size=TRAIN_SIZE)
@@ -298,17 +298,13 @@ def alpha_recorder(model, log):
     return lambda record: log.append(model.alphas())
 
 
-def train_and_test(model, callback=None):
+def train_and_test(model, callbacks=()):
     fit(
         model,
         train,
         val,
-        epochs=EPOCHS,
-        batch_size=BATCH_SIZE,
-        lr=LR,
-        seed=SEED,
-        progress=True,
-        callback=callback,
+        TrainConfig(epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED),
+        callbacks=callbacks,
     )
     return evaluate(model, test)
 
@@ -325,11 +321,11 @@ models, results, alpha_logs = {}, {}, {}
 for name, build_model in builders.items():
     torch.manual_seed(SEED)
     models[name] = build_model()
-    callback = None
+    callbacks = []
     if name.startswith("cross-stitch"):
         alpha_logs[name] = []
-        callback = alpha_recorder(models[name], alpha_logs[name])
-    results[name] = train_and_test(models[name], callback)
+        callbacks.append(alpha_recorder(models[name], alpha_logs[name]))
+    results[name] = train_and_test(models[name], callbacks)
 
 print(f"{'model':>17} | {'fine':>6} | {'coarse':>6} | parameters")
 for name, result in results.items():
@@ -361,12 +357,8 @@ fit(
     models[name],
     small[0],
     small[1],
-    epochs=RESNET_EPOCHS,
-    batch_size=BATCH_SIZE,
-    lr=LR,
-    seed=SEED,
-    progress=True,
-    callback=alpha_recorder(models[name], alpha_logs[name]),
+    TrainConfig(epochs=RESNET_EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED),
+    callbacks=[alpha_recorder(models[name], alpha_logs[name])],
 )
 resnet_result = evaluate(models[name], small[2])
 accs = ", ".join(f"{t} {resnet_result[t]['acc']:.1%}" for t in tasks)

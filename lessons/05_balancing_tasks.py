@@ -76,7 +76,7 @@ from torch import nn
 from mtlkit import check
 from mtlkit.data import DeviceLoader, load
 from mtlkit.models import build
-from mtlkit.train import fit
+from mtlkit.train import TrainConfig, fit
 from mtlkit.weighting import DWA, Uncertainty, create
 from mtlkit.weighting.gradients import task_gradients
 from mtlkit.weighting.gradnorm import last_shared_layer
@@ -96,19 +96,16 @@ def new_model():
     return build("hard", "tiny_cnn", tasks, backbone_kwargs={"width": WIDTH})
 
 
-def train_with(weighting, epochs=EPOCHS, model=None, callback=None):
+def train_with(weighting, epochs=EPOCHS, model=None, callbacks=()):
     """Train a (fresh) model with `weighting`; return fit's History (selected on validation)."""
     model = model or new_model()
     return fit(
         model,
         train,
         val,
+        TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, lr=LR, seed=SEED),
         weighting=weighting,
-        epochs=epochs,
-        batch_size=BATCH_SIZE,
-        lr=LR,
-        seed=SEED,
-        callback=callback,
+        callbacks=callbacks,
     )
 
 
@@ -439,7 +436,7 @@ def record_conflict(_epoch_record):
 
 for name, options in settings.items():
     if name == "equal":
-        histories[name] = train_with(create(name, tasks), model=equal_model, callback=record_conflict)
+        histories[name] = train_with(create(name, tasks), model=equal_model, callbacks=[record_conflict])
     else:
         histories[name] = train_with(create(name, tasks, **options))
 

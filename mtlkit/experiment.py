@@ -13,61 +13,46 @@ import os
 import platform
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mtlkit._io import first_missing, remove_created, write_json, write_text
 from mtlkit.errors import UserError
 from mtlkit.run_clock import ELAPSED_FILE, RunClock, epoch_timing
+from mtlkit.train_config import TrainConfig
 
 if TYPE_CHECKING:
-    import torch
-    from torch import nn
-
-    from mtlkit.weighting import Weighting
+    pass
 
 RESULT_FILE = "metrics.json"
 RESULT_CSV = "metrics.csv"
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunConfig:
-    """Everything that defines a training run (serialised into ``metrics.json``)."""
+    """Everything that defines a training run: data, model, weighting and the training recipe
+    (:class:`~mtlkit.train.TrainConfig`, the ``train`` field), plus the device it runs on. Frozen and
+    validated when made; change one with ``dataclasses.replace`` (``replace(c, train=replace(c.train,
+    epochs=1))``). Serialised (``to_dict``) into ``metrics.json``."""
 
     dataset: str = "shapes"
+    root: str | None = None
+    val_fraction: float = 0.1
+    limit: int | None = None
     backbone: str = "tiny_cnn"
+    backbone_kwargs: dict[str, Any] = field(default_factory=dict)
     tasks: tuple[str, ...] = ("fine", "coarse")
     arch: str = "hard"
+    arch_kwargs: dict[str, Any] = field(default_factory=dict)
     head: Any = "linear"
     weighting: str = "equal"
     weighting_kwargs: dict[str, Any] = field(default_factory=dict)
-    backbone_kwargs: dict[str, Any] = field(default_factory=dict)
-    arch_kwargs: dict[str, Any] = field(default_factory=dict)
-    epochs: int = 5
-    batch_size: int = 128
-    optimizer: str = "adamw"
-    lr: float = 2e-3
-    weight_decay: float = 5e-4
-    schedule: str = "cosine"
-    warmup_epochs: float = 0.0
-    label_smoothing: float = 0.0
-    augment: bool = True
-    amp: str = "auto"
-    channels_last: str = "auto"
-    compile: bool = False
+    train: TrainConfig = field(default_factory=TrainConfig)
     device: str = "auto"
-    seed: int = 0
-    val_fraction: float = 0.1
-    limit: int | None = None
-    root: str | None = None
-    select: str = "mean_acc"
-    # When fit writes checkpoint/last.pt (mtlkit.train.checkpoint.Cadence); never changes the result.
-    checkpoint_every: int = 1
-    checkpoint_seconds: float | str = "auto"
 
     def __post_init__(self) -> None:
-        self.tasks = tuple(self.tasks)
+        object.__setattr__(self, "tasks", tuple(self.tasks))
         if not self.tasks:
             raise UserError("no task given: name at least one, e.g. --tasks fine,coarse")
         if self.arch == "single" and len(self.tasks) != 1:
@@ -76,25 +61,13 @@ class RunConfig:
             )
         if self.limit is not None and self.limit < 1:
             raise UserError(f"limit must be a positive number of images, got {self.limit}")
-        self._check_training_choices()
+        if not isinstance(self.train, TrainConfig):
+            raise UserError(f"train must be a TrainConfig, got {type(self.train).__name__}")
 
-    def _check_training_choices(self) -> None:
-        """Fail on a bad name before any data is loaded or any file written."""
-        from mtlkit.errors import unknown_name
-        from mtlkit.train.checkpoint import Cadence
-        from mtlkit.train.history import CRITERIA
-        from mtlkit.train.optim import OPTIMIZERS, SCHEDULES
-
-        for kind, value, choices in (
-            ("optimizer", self.optimizer, OPTIMIZERS),
-            ("schedule", self.schedule, SCHEDULES),
-            ("selection criterion", self.select, CRITERIA),
-        ):
-            if value not in choices:
-                raise unknown_name(kind, value, choices)
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise UserError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
-        Cadence(self.checkpoint_every, self.checkpoint_seconds)  # its checks, before any output
+    @property
+    def seed(self) -> int:
+        """The run's seed (the recipe's): data split, initial weights and every random stream."""
+        return self.train.seed
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -102,12 +75,24 @@ class RunConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+    def from_dict(cls, data: Mapping[str, Any]) -> RunConfig:
+        """A config from ``to_dict``'s output, or from flat keys where the recipe's fields (``epochs``,
+        ``lr``...) sit beside the run's (presets, and ``metrics.json`` written before TrainConfig)."""
+        from mtlkit.train_config import names as train_names
+
+        run_keys = {f.name for f in fields(cls)}
+        flat = {k: v for k, v in data.items() if k in train_names() and k not in run_keys}
+        unknown = sorted(set(data) - run_keys - set(flat))
         if unknown:
-            raise UserError(f"unknown config key(s) {unknown}; valid keys: {', '.join(sorted(known))}")
-        return cls(**data)
+            valid = sorted(run_keys | set(train_names()))
+            raise UserError(f"unknown config key(s) {unknown}; valid keys: {', '.join(valid)}")
+        values = {k: v for k, v in data.items() if k in run_keys}
+        train = values.pop("train", {})
+        if not isinstance(train, TrainConfig):
+            train = TrainConfig.from_dict({**train, **flat})
+        elif flat:
+            train = replace(train, **flat)
+        return cls(**values, train=train)
 
 
 def load_splits(config: RunConfig) -> dict[str, Any]:
@@ -159,37 +144,22 @@ def build_weighting(config: RunConfig, tasks: dict[str, int]):
     return create(config.weighting, tasks, **config.weighting_kwargs)
 
 
-def check_compatible(model: nn.Module, weighting: Weighting, device: str | torch.device = "auto") -> None:
-    """Refuse a weighting the model cannot train with before the first step would: gradient methods
-    under DDP (:func:`mtlkit.train.distributed.check_weighting`), and whatever the weighting's own
-    :meth:`~mtlkit.weighting.Weighting.check_model` refuses (GradNorm: a model without shared
-    parameters, i.e. single task or soft sharing).
-
-    ``device``: the run's device; under torchrun the process group is joined with its backend (gloo for
-    the CPU), so a CPU run never starts NCCL.
-    """
-    from mtlkit.train import distributed
-
-    distributed.check_weighting(weighting, distributed.setup(device))
-    weighting.check_model(model)
-
-
 def validate(config: RunConfig, num_classes: Mapping[str, int]) -> None:
     """Check every name and option of ``config`` without training or writing anything.
 
     The model is built on the meta device (no memory, no compute, even for ResNet-152), then the
-    weighting, their compatibility and the device are checked: a command that plans several runs calls
-    this for each of them before it creates its output folder. ``num_classes``: the dataset's tasks.
+    weighting, their compatibility with each other and with the device and precision are checked
+    (:func:`mtlkit.train.setup`): a command that plans several runs calls this for each of them before
+    it creates its output folder. ``num_classes``: the dataset's tasks.
     """
     import torch
 
-    from mtlkit.train import resolve_precision
+    from mtlkit.train import setup
 
     check_tasks(config, num_classes)
     with torch.device("meta"):
         model = build_model(config, num_classes)
-    check_compatible(model, build_weighting(config, model.tasks), config.device)
-    resolve_precision(config.device, config.amp, config.channels_last)
+    setup(config.train, config.device, model=model, weighting=build_weighting(config, model.tasks))
 
 
 def prepare_output(out: str | os.PathLike | None) -> Path | None:
@@ -239,21 +209,20 @@ def run(
     """
     if resume and out is not None and (Path(out) / RESULT_FILE).exists():
         return json.loads((Path(out) / RESULT_FILE).read_text())
-    from mtlkit.train import resolve_precision
-    from mtlkit.train.distributed import setup
+    from mtlkit.train import setup
 
     started = time.perf_counter()
-    is_main = setup(config.device).is_main  # under torchrun: join the group (its backend by device) first
     splits = load_splits(config)
     model = build_model(config, splits["train"].tasks)
     weighting = build_weighting(config, model.tasks)
-    check_compatible(model, weighting, config.device)
-    precision = resolve_precision(config.device, config.amp, config.channels_last)
+    # once per run: join a torchrun group, resolve device and precision, check model + weighting
+    context = setup(config.train, config.device, model=model, weighting=weighting)
+    is_main = context.dist.is_main
     with output_folder(out) as out_path:
         if out_path is not None and is_main and not resume:
             _forget_earlier_result(out_path)
         clock = RunClock(out_path / "checkpoint" if out_path else None, resume, started, is_main)
-        trained = (model, weighting, precision)
+        trained = (model, weighting, context)
         result, history = _train_and_test(config, splits, trained, out_path, resume, progress, clock)
         if out_path is not None and is_main:
             history.save(out_path)
@@ -275,34 +244,20 @@ def _train_and_test(config, splits, trained, out_path, resume, progress, clock):
     from mtlkit.models import count_parameters
     from mtlkit.train import evaluate, fit
 
-    model, weighting, precision = trained
+    model, weighting, context = trained
     history = fit(
         model,
         splits["train"],
         splits["val"],
+        config.train,
         weighting=weighting,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        optimizer=config.optimizer,
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-        schedule=config.schedule,
-        warmup_epochs=config.warmup_epochs,
-        label_smoothing=config.label_smoothing,
-        augment=config.augment,
-        amp=config.amp,
-        channels_last=config.channels_last,
-        compile=config.compile,
-        device=precision.device,
-        seed=config.seed,
+        callbacks=[clock.save],
+        progress=progress,
         checkpoint_dir=out_path / "checkpoint" if out_path else None,
         resume=resume and out_path is not None,
-        checkpoint_every=config.checkpoint_every,
-        checkpoint_seconds=config.checkpoint_seconds,
-        progress=progress,
-        select=config.select,
-        callback=clock.save,
+        context=context,
     )
+    precision = context.precision
     result = {
         "config": config.to_dict(),
         "test": evaluate(model, splits["test"], precision=precision),

@@ -196,7 +196,7 @@ class WeightingExplorer:
         """Train a fresh model with the current settings; redraw after every epoch; return the History."""
         import torch
 
-        from mtlkit.train import fit
+        from mtlkit.train import TrainConfig, fit
         from mtlkit.weighting import create
 
         chosen = self.settings()
@@ -204,18 +204,18 @@ class WeightingExplorer:
         model = self.make_model()
         weighting = create(chosen["method"], model.tasks, **chosen["options"])
         self.records, self.history, self.error = [], None, None
+        recipe = TrainConfig(
+            epochs=chosen["epochs"], batch_size=self.batch_size, lr=chosen["lr"], seed=self.seed
+        )
         self.history = fit(
             model,
             self.train,
             self.val,
+            recipe,
             weighting=weighting,
-            epochs=chosen["epochs"],
-            batch_size=self.batch_size,
-            lr=chosen["lr"],
-            seed=self.seed,
             device=self.device,
             progress=False,
-            callback=self._on_epoch,
+            callbacks=[self._on_epoch],
         )
         if not self.live:
             self.redraw()

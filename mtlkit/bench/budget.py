@@ -4,14 +4,15 @@ For each run of the preset's grid, with ``F`` the forward FLOPs of one image of 
 (:func:`mtlkit.backbones.count_flops`, the model built on the meta device, so nothing is allocated):
 
 - training: ``3 F`` per image (the backward pass costs about twice the forward; Kaplan et al. 2020),
-  over the images trained per epoch (full batches only when the split is larger than a batch, as
-  :func:`mtlkit.train.fit` drops the last partial one) times the epochs;
+  over the images trained per epoch (:func:`mtlkit.train.checks.trained_per_epoch`: fit's own rule
+  for dropping the last partial batch) times the epochs;
 - evaluation: ``F`` per image over the validation split after every epoch, and the test split once.
 
 Summed over the runs, and divided by ``minutes * 60 * peak``, it gives the model FLOP utilisation
 (:mod:`mtlkit.bench.mfu`) that a GPU of that bf16 peak would have to sustain to train the whole grid
-in ``minutes``. Split sizes follow the datasets' official sizes, ``val_fraction`` and ``limit`` exactly
-as :func:`mtlkit.experiment.load_splits` does, without loading any data.
+in ``minutes``. Split sizes follow the datasets' official sizes, the data's own hold-out rule
+(:func:`mtlkit.data.split.held_out`) and ``limit`` as :func:`mtlkit.experiment.load_splits` applies
+it, without loading any data.
 """
 
 from __future__ import annotations
@@ -75,14 +76,15 @@ class RunBudget:
 
 def split_sizes(config: RunConfig) -> tuple[int, int, int]:
     """Images trained per epoch, validation and test images of a run, as fit and load_splits use them."""
+    from mtlkit.data.split import held_out
+    from mtlkit.train.checks import trained_per_epoch
+
     pool, test, _ = dataset_facts(config.dataset)
-    val = round(pool * config.val_fraction)
+    val = held_out(pool, config.val_fraction)
     train = pool - val
     if config.limit is not None:
         train, val, test = (min(config.limit, n) for n in (train, val, test))
-    if train > config.batch_size:  # fit drops the last partial batch
-        train = train // config.batch_size * config.batch_size
-    return train, val, test
+    return trained_per_epoch(train, config.train.batch_size), val, test
 
 
 def forward_flops(config: RunConfig, tasks: dict[str, int]) -> int:
@@ -115,7 +117,9 @@ def budget(
         config = members[0].config
         train, val, test = split_sizes(config)
         flops = forward_flops(config, dataset_facts(dataset)[2])
-        out.append(RunBudget(dataset, backbone, mode, len(members), flops, train, val, test, config.epochs))
+        out.append(
+            RunBudget(dataset, backbone, mode, len(members), flops, train, val, test, config.train.epochs)
+        )
     return out
 
 
@@ -124,21 +128,22 @@ def required_mfu(total_flops: float, minutes: float, peak: float) -> float:
     return total_flops / (minutes * 60.0 * peak)
 
 
-def gpu_peak(gpu: str) -> float:
-    """The dense bf16 peak of a GPU named like ``H100``, ``H100 NVL`` or ``A100``."""
-    from mtlkit.bench.mfu import PEAK_BF16, peak_flops
+def gpu_peak(gpu: str) -> tuple[float, str]:
+    """The dense tensor-core peak of a GPU named like ``H100``, ``A100`` or ``T4``, and its precision:
+    bf16 where the GPU has it, else fp16 (:mod:`mtlkit.bench.mfu`)."""
+    from mtlkit.bench.mfu import PEAK_BF16, PEAK_FP16, peak_flops
 
-    peak = peak_flops(gpu, bf16=True)
+    peak = peak_flops(gpu, half=True)
     if peak is None:
-        raise UserError(f"unknown GPU {gpu!r}: choose one of {', '.join(PEAK_BF16)}")
-    return peak
+        raise UserError(f"unknown GPU {gpu!r}: choose one of {', '.join([*PEAK_BF16, *PEAK_FP16])}")
+    return peak, "bf16" if any(name in gpu for name in PEAK_BF16) else "fp16"
 
 
 def report(rows: list[RunBudget], preset: str, gpu: str, minutes: float) -> str:
     """The printed calculation: one line per group, the total and the MFU it needs."""
     from mtlkit._table import markdown_table
 
-    peak = gpu_peak(gpu)
+    peak, precision = gpu_peak(gpu)
     table: list[dict[str, Any]] = [
         {
             "dataset": r.dataset,
@@ -160,6 +165,6 @@ def report(rows: list[RunBudget], preset: str, gpu: str, minutes: float) -> str:
         "image, evaluation 1 x.\n\n"
         f"{markdown_table(table, list(table[0]))}\n\n"
         f"Total: {total / 1e15:.2f} PFLOP over {sum(r.runs for r in rows)} runs.\n"
-        f"To finish in {minutes:g} min on one {gpu} ({peak / 1e12:.0f} TFLOP/s dense bf16) the runs must "
+        f"To finish in {minutes:g} min on one {gpu} ({peak / 1e12:.0f} TFLOP/s dense {precision}) the runs must "
         f"sustain {100 * need:.1f}% MFU on average ({total / (minutes * 60) / 1e12:.0f} TFLOP/s)."
     )

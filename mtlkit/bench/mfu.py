@@ -3,7 +3,9 @@
 ``MFU = 3 * F * images_per_s / peak`` where ``F`` is the forward FLOPs of one image (measured by
 :func:`mtlkit.backbones.count_flops`) and the backward pass costs about twice the forward (Kaplan et al.
 2020; the PaLM paper's MFU, Chowdhery et al. 2022, appendix B). Peaks are the vendors' dense bf16
-tensor-core figures; an unknown device (or a run without bf16) has no MFU rather than a guess.
+tensor-core figures, and for GPUs without bf16 tensor cores (T4, V100) their dense fp16 tensor-core
+figures, the precision they train in there; an unknown device (or an fp32 run) has no MFU rather than
+a guess.
 """
 
 from __future__ import annotations
@@ -21,12 +23,22 @@ PEAK_BF16: dict[str, float] = {
 }
 
 
-def peak_flops(device_name: str, bf16: bool) -> float | None:
-    """The device's peak FLOP/s for the precision in use, or None when unknown."""
-    if not bf16:
+# Dense fp16 tensor-core peaks of GPUs without bf16 tensor cores, in FLOP/s: NVIDIA T4 data sheet
+# ("Mixed Precision (FP16/FP32) 65 TFLOPS"); NVIDIA V100 data sheet (SXM2 125, PCIe 112 TFLOPS).
+PEAK_FP16: dict[str, float] = {"T4": 65e12, "V100": 125e12, "V100 PCIe": 112e12}
+
+
+def _lookup(table: dict[str, float], device_name: str) -> float | None:
+    matches = [name for name in table if name in device_name]
+    return table[max(matches, key=len)] if matches else None
+
+
+def peak_flops(device_name: str, half: bool) -> float | None:
+    """The device's tensor-core peak FLOP/s when training with 16-bit autocast (``half``: bf16, or fp16
+    on a GPU listed in :data:`PEAK_FP16`), None for fp32 or an unknown device."""
+    if not half:
         return None
-    matches = [name for name in PEAK_BF16 if name in device_name]
-    return PEAK_BF16[max(matches, key=len)] if matches else None
+    return _lookup(PEAK_BF16, device_name) or _lookup(PEAK_FP16, device_name)
 
 
 def mfu(forward_flops_per_image: float, images_per_s: float, peak: float | None) -> float | None:

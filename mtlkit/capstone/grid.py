@@ -105,4 +105,4 @@ def _config(
         )
     else:
         fields.update(weighting="equal", weighting_kwargs={})
-    return RunConfig(**fields)
+    return RunConfig.from_dict(fields)  # the recipe's keys (epochs, lr...) go into its TrainConfig

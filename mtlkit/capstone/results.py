@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mtlkit._io import write_text
-from mtlkit.experiment import RESULT_FILE
+from mtlkit.experiment import RESULT_FILE, RunConfig
 from mtlkit.train.history import to_csv
 
 RUNS_DIR = "runs"
@@ -62,7 +62,7 @@ def row(directory: Path) -> dict[str, Any] | None:
         "coarse": test.get("coarse", {}).get("acc"),
         "coarse_from_fine": test.get("coarse_from_fine", {}).get("acc"),
         "parameters": result["parameters"]["total"],
-        "epochs": result["config"]["epochs"],
+        "epochs": RunConfig.from_dict(result["config"]).train.epochs,  # also a flat, older metrics.json
         "best_epoch": result["best_epoch"],
         "s_per_epoch": result["seconds_per_epoch"],
         # without the first epoch's warm-up (compile, autotuning); None for one epoch or older results

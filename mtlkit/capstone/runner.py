@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,7 +27,8 @@ from mtlkit.train.checkpoint import LAST
 
 STATE_FILE = "capstone.json"
 # Where a run trains, whether it is compiled, where the data is read from and how often it saves its
-# checkpoint do not change what it computes (progress and quiet are not part of a config at all): a
+# checkpoint (device and root of RunConfig; compile and checkpoint_* of its TrainConfig) do not change
+# what it computes (progress and quiet are not part of a config at all): a
 # resume may change them.
 _IGNORED = ("device", "compile", "root", "checkpoint_every", "checkpoint_seconds")
 
@@ -50,6 +52,7 @@ def run_capstone(
     ``["cpu", "cpu"]``) runs one worker process per entry. ``overrides`` replace preset fields of every
     run (e.g. ``{"epochs": 1, "limit": 500}`` for a smoke test).
     """
+    started = time.perf_counter()
     chosen = presets.get(preset)
     if devices:
         from mtlkit.capstone.scheduler import check_devices
@@ -80,7 +83,24 @@ def run_capstone(
         drop_resume_state(directory)
     report = write_report(root, chosen.name)
     report["failed"] = failed
+    report["wall_s"] = time.perf_counter() - started
+    log(
+        f"capstone {chosen.name}: {len(todo)} runs trained, report written, in {wall_clock(report['wall_s'])} ({machine()})"
+    )
     return report
+
+
+def wall_clock(seconds: float) -> str:
+    """``2 min 05 s``."""
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+
+
+def machine() -> str:
+    """``2 CPU cores, load average 1.52 now``: what a wall time was measured on."""
+    cores = os.cpu_count() or 0
+    load = f", load average {os.getloadavg()[0]:.2f} now" if hasattr(os, "getloadavg") else ""
+    return f"{cores} CPU cores{load}"
 
 
 def check_runs(runs: Sequence[grid.PlannedRun], devices: Sequence[str] | None = None) -> None:
@@ -112,8 +132,11 @@ def _claim(root: Path, preset: str) -> None:
 
 
 def _comparable(config: dict[str, Any]) -> dict[str, Any]:
+    """The config's keys that change a result, flat (a run.json written before TrainConfig is flat)."""
     normalised = json.loads(json.dumps(config))
-    return {k: v for k, v in normalised.items() if k not in _IGNORED}
+    recipe = normalised.pop("train", {})
+    flat = {**normalised, **recipe}
+    return {k: v for k, v in flat.items() if k not in _IGNORED}
 
 
 def _prepare(root: Path, planned: grid.PlannedRun) -> Path:

@@ -126,9 +126,19 @@ SOURCE = (
 )
 
 
+def study_backbone(label: str) -> str | None:
+    """The study's backbone that a preset's backbone label is compared with: its ViT for a ``vit*``
+    label, its ResNet-152 for any ``resnet*`` label (``modern_small``'s ResNet-18 too), else None."""
+    if label.startswith("vit"):
+        return "vit"
+    return "resnet152" if label.startswith("resnet") else None
+
+
 def cell(dataset: str, backbone: str, mode: str) -> Cell | None:
-    """The published cell, or None for a cell the study did not run."""
-    return PUBLISHED.get((dataset, backbone, mode))
+    """The published cell of the study's backbone for label ``backbone`` (:func:`study_backbone`), or
+    None for a cell the study did not run."""
+    found = study_backbone(backbone)
+    return None if found is None else PUBLISHED.get((dataset, found, mode))
 
 
 def accuracy(dataset: str, backbone: str, mode: str, task: str) -> float | None:

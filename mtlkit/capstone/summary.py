@@ -73,6 +73,14 @@ def grid_tables(rows: list[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
+def stand_ins(rows: list[dict[str, Any]]) -> str:
+    """`` Our resnet18 rows stand beside the study's resnet152.`` for labels the study did not train."""
+    labels = sorted({r["backbone"] for r in rows if r["dataset"] in study.DATASETS})
+    pairs = [(b, study.study_backbone(b)) for b in labels]
+    said = [f"our `{b}` rows stand beside the study's `{s}`" for b, s in pairs if s is not None and s != b]
+    return f" Backbones: {'; '.join(said)}." if said else ""
+
+
 def question(name: str) -> str:
     return f'**{name}.** "{study.RESEARCH_QUESTIONS[name]}"\n'
 
@@ -92,7 +100,7 @@ def summary_markdown(rows: list[dict[str, Any]], preset: str, pending: list[str]
             "Beside ours: the study's published value and our mean minus it, in points. "
             f"Study: {study.SOURCE}. {study.CAVEAT} `{SPEED}` is the study's seconds per epoch "
             f"({study_times()}, on its own hardware) divided by ours: how many times faster an epoch runs "
-            "here.\n"
+            "here.{stand_ins(rows)}\n"
         )
     if rows:
         speeds = any(r["dataset"] in study.DATASETS for r in rows)

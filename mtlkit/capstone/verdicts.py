@@ -133,9 +133,7 @@ def comparison_table(entries: list[dict[str, Any]]) -> str:
 
     table = []
     for e in entries:
-        lines = [
-            (f"{c['task']}: MTL - {c['versus']}", c["p"], "MTL", c["b"], " points") for c in e["comparisons"]
-        ]
+        lines = [(f"{c['task']}: MTL - {c['versus']}", c["p"], "MTL", c["b"], "") for c in e["comparisons"]]
         if e["delta_m"] is not None:
             lines.append(("delta_m: MTL vs STL (%)", e["delta_m"], "MTL", "STL", "%"))
         for what, p, a, b, unit in lines:

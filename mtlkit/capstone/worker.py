@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -26,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = RunConfig.from_dict(json.loads((directory / RUN_META).read_text())["config"])
         if len(args) > 1:
-            config.device = args[1]
+            config = replace(config, device=args[1])
         run(config, directory, resume=True, progress=False)
     except UserError as err:
         print(f"mtlkit: error: {err}", file=sys.stderr)

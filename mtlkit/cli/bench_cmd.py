@@ -30,7 +30,9 @@ def add_parser(sub) -> None:
         "and print images/s of the second pass, the s/epoch it implies, peak memory, MFU (bf16 on a known "
         "GPU) and the same model's throughput in a plain torchvision DataLoader loop.",
     )
-    parser.add_argument("--preset", default="strong", help="quick, seed or strong (default: %(default)s)")
+    parser.add_argument(
+        "--preset", default="strong", help="quick, modern_small, seed or strong (default: %(default)s)"
+    )
     parser.add_argument("--backbones", type=task_list, default=None, help="backbone labels (default: all)")
     parser.add_argument("--dataset", default=None, help="default: the preset's first dataset")
     parser.add_argument("--root", default=None, help="data folder (default: $MTLKIT_DATA or ~/.cache/mtlkit)")

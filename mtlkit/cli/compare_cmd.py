@@ -18,6 +18,7 @@ from mtlkit.cli.options import (
     run_config,
     task_list,
 )
+from mtlkit.train_config import TrainConfig
 
 if TYPE_CHECKING:
     from mtlkit.experiment import RunConfig
@@ -38,7 +39,7 @@ def add_parser(sub) -> None:
     add_model_options(parser)
     parser.add_argument("--tasks", type=task_list, default=("fine", "coarse"), help="comma-separated tasks")
     add_weighting_options(parser, help_text="loss weighting of the multi-task run")
-    add_training_options(parser, epochs=4, batch_size=128, lr=3e-3)
+    add_training_options(parser, TrainConfig(epochs=4, batch_size=128, lr=3e-3))
     parser.add_argument("--out", default="runs/compare", help="output folder")
     parser.add_argument("--resume", action="store_true", help="skip finished runs, resume interrupted ones")
     parser.set_defaults(handler=handle)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
+from dataclasses import fields
 from typing import Any, NoReturn
 
+from mtlkit.errors import UserError
 from mtlkit.experiment import RunConfig
+from mtlkit.train_config import TrainConfig
+
+_KIND = {int: "an integer"}  # else: a number (str and switch parsers never fail)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -38,23 +44,11 @@ def non_negative_float(text: str) -> float:
     return value
 
 
-def positive_float(text: str) -> float:
-    value = non_negative_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
-
-
 def fraction(text: str) -> float:
     value = non_negative_float(text)
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"expected a fraction strictly between 0 and 1, got {text!r}")
     return value
-
-
-def seconds_or_auto(text: str) -> float | str:
-    """``auto`` or a number of seconds >= 0 (``--checkpoint-seconds``)."""
-    return "auto" if text == "auto" else non_negative_float(text)
 
 
 def task_list(text: str) -> tuple[str, ...]:
@@ -128,52 +122,61 @@ def add_weighting_options(
     )
 
 
-def add_training_options(
-    parser: argparse.ArgumentParser, *, epochs: int = 5, batch_size: int = 128, lr: float = 2e-3
-) -> None:
+def add_training_options(parser: argparse.ArgumentParser, defaults: TrainConfig | None = None) -> None:
+    """One option per :class:`~mtlkit.train.TrainConfig` field (``lr`` -> ``--lr``), with the field's
+    help; ``defaults`` (a TrainConfig) sets the command's defaults. Then ``--device`` and ``--quiet``.
+
+    Each value is checked by TrainConfig itself, so a bad one is refused by argparse with the same
+    message as in Python (``argument --lr: lr must be a number > 0, got -1.0``)."""
+    defaults = defaults or TrainConfig()
     group = parser.add_argument_group("training")
-    group.add_argument("--epochs", type=positive_int, default=epochs, help="default: %(default)s")
-    group.add_argument("--batch-size", type=positive_int, default=batch_size, help="default: %(default)s")
-    group.add_argument("--optimizer", default="adamw", help="adamw, adam or sgd (default: %(default)s)")
-    group.add_argument(
-        "--lr", type=positive_float, default=lr, help="peak learning rate (default: %(default)s)"
-    )
-    group.add_argument("--weight-decay", type=non_negative_float, default=5e-4, help="default: %(default)s")
-    group.add_argument(
-        "--schedule", default="cosine", help="constant, cosine or linear (default: %(default)s)"
-    )
-    group.add_argument("--warmup-epochs", type=non_negative_float, default=0.0, help="linear warm-up length")
-    group.add_argument("--label-smoothing", type=non_negative_float, default=0.0, help="default: %(default)s")
-    group.add_argument("--no-augment", dest="augment", action="store_false", help="no random crop + flip")
-    group.add_argument("--amp", default="auto", choices=("auto", "bf16", "off"), help="bf16 autocast")
-    group.add_argument("--channels-last", default="auto", choices=("auto", "on", "off"))
-    group.add_argument("--compile", action="store_true", help="torch.compile the model")
+    for spec in fields(TrainConfig):
+        flag, default = "--" + spec.name.replace("_", "-"), getattr(defaults, spec.name)
+        help_text = spec.metadata["help"]
+        if spec.metadata["parse"] is None:  # a boolean: a flag that turns the default around
+            negated = "--no-" + spec.name.replace("_", "-")
+            group.add_argument(
+                negated if default else flag,
+                dest=spec.name,
+                action="store_false" if default else "store_true",
+                help=f"no {help_text}" if default else help_text,
+            )
+            parser.set_defaults(**{spec.name: default})
+        else:
+            shown = ("on" if default else "off") if isinstance(default, bool) else default
+            group.add_argument(
+                flag,
+                type=_checked(spec.name, spec.metadata["parse"]),
+                default=default,
+                metavar=spec.name.upper(),
+                help=f"{help_text} (default: {shown})",
+            )
     group.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
-    group.add_argument(
-        "--seed", type=int, default=0, help="data split, init, shuffles (default: %(default)s)"
-    )
-    group.add_argument(
-        "--select",
-        default="mean_acc",
-        choices=("mean_acc", "loss"),
-        help="validation criterion that picks the epoch to keep",
-    )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
-    group.add_argument(
-        "--checkpoint-every",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="save checkpoint/last.pt after every N-th epoch and after the last (default: %(default)s)",
-    )
-    group.add_argument(
-        "--checkpoint-seconds",
-        type=seconds_or_auto,
-        default="auto",
-        metavar="S",
-        help="save only once S seconds have passed since the previous save; auto: every due "
-        "epoch on the CPU, saving at most ~5%% of the time on CUDA (default: %(default)s)",
-    )
+
+
+def _checked(name: str, parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type: ``parse`` the text, then let TrainConfig check the value (one message)."""
+
+    def convert(text: str) -> Any:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {_KIND.get(parse, 'a number')}, got {text!r}"
+            ) from None
+        try:
+            TrainConfig(**{name: value})
+        except UserError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+        return value
+
+    return convert
+
+
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The :class:`~mtlkit.train.TrainConfig` of parsed options (from :func:`add_training_options`)."""
+    return TrainConfig(**{spec.name: getattr(args, spec.name) for spec in fields(TrainConfig)})
 
 
 def parse_head(text: str) -> str | dict[str, Any]:
@@ -199,23 +202,8 @@ def run_config(args: argparse.Namespace, **overrides: Any) -> RunConfig:
         "backbone": args.backbone,
         "backbone_kwargs": dict(args.backbone_arg),
         "head": args.head,
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "optimizer": args.optimizer,
-        "lr": args.lr,
-        "weight_decay": args.weight_decay,
-        "schedule": args.schedule,
-        "warmup_epochs": args.warmup_epochs,
-        "label_smoothing": args.label_smoothing,
-        "augment": args.augment,
-        "amp": args.amp,
-        "channels_last": {"on": True, "off": False}.get(args.channels_last, args.channels_last),
-        "compile": args.compile,
+        "train": train_config(args),
         "device": args.device,
-        "seed": args.seed,
-        "select": args.select,
-        "checkpoint_every": args.checkpoint_every,
-        "checkpoint_seconds": args.checkpoint_seconds,
     }
     for name in ("tasks", "arch", "weighting"):
         if hasattr(args, name):

@@ -55,7 +55,7 @@ def handle(args: argparse.Namespace) -> int:
     rows = [{"split": "test", **{t: m["acc"] for t, m in result["test"].items()}}]
     print(markdown_table(rows, ["split", *result["test"]]))
     print(
-        f"best epoch {result['best_epoch']} of {config.epochs} (validation {config.select}); "
+        f"best epoch {result['best_epoch']} of {config.train.epochs} (validation {config.train.select}); "
         f"{result['parameters']['total']:,} parameters; {result['seconds_per_epoch']:.2f} s/epoch"
     )
     if args.out:

@@ -36,11 +36,16 @@ def stratified_split(
     stratified permutation, train the rest. Deterministic for a given ``(labels, val_fraction, seed)``."""
     check_fraction(val_fraction)
     n = len(labels)
-    n_val = round(n * val_fraction)
+    n_val = held_out(n, val_fraction)
     if not 0 < n_val < n:
         raise UserError(f"val_fraction={val_fraction} leaves an empty train or val split of {n} images")
     order = stratified_permutation(labels, seed)
     return order[n_val:].sort().values, order[:n_val].sort().values
+
+
+def held_out(n: int, val_fraction: float) -> int:
+    """How many of ``n`` train-pool images :func:`stratified_split` holds out for validation."""
+    return round(n * val_fraction)
 
 
 def check_fraction(val_fraction: float) -> None:

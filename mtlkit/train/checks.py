@@ -1,4 +1,5 @@
-"""``fit``'s argument checks: every user mistake fails before any work, with one clear message."""
+"""``fit``'s checks of its data and batches: every user mistake fails before any work, with one clear
+message (the recipe's own values are checked by :class:`~mtlkit.train.TrainConfig`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import torch
 from torch import nn
 
 from mtlkit.errors import UserError
-from mtlkit.train.history import CRITERIA
 
 if TYPE_CHECKING:
     from mtlkit.data import TaskDataset
@@ -17,11 +17,15 @@ if TYPE_CHECKING:
 _BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
 
-def positive_int(name: str, value: object) -> int:
-    """``value`` if it is a positive int (``True`` is not a number of epochs), else a UserError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise UserError(f"{name} must be a positive integer, got {value!r}")
-    return value
+def drops_last(n: int, batch_size: int) -> bool:
+    """Whether ``fit`` drops the last partial batch of a split of ``n`` images: only when the split is
+    larger than a batch (a smaller one trains as one partial batch, rather than not at all)."""
+    return n > batch_size
+
+
+def trained_per_epoch(n: int, batch_size: int) -> int:
+    """Images ``fit`` trains on per epoch (one process) from a split of ``n`` images."""
+    return sum(batch_sizes(n, batch_size, drops_last(n, batch_size)))
 
 
 def batch_sizes(n: int, batch_size: int, drop_last: bool, world_size: int = 1) -> list[int]:
@@ -81,23 +85,15 @@ def single_value_batch_norms(model: nn.Module, image_shape: tuple[int, ...]) -> 
     return seen
 
 
-def check_arguments(
+def check_data(
     model: nn.Module,
     train: TaskDataset,
     val: TaskDataset | None,
-    epochs: int,
-    batch_size: int,
-    label_smoothing: float,
-    select: str,
     resume: bool,
     checkpoint_dir: str | Path | None,
 ) -> None:
-    positive_int("epochs", epochs)
-    positive_int("batch_size", batch_size)
-    if not 0.0 <= label_smoothing < 1.0:
-        raise UserError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
-    if select not in CRITERIA:
-        raise UserError(f"unknown selection criterion {select!r}; choose one of: {', '.join(CRITERIA)}")
+    """What ``fit`` checks beyond its :class:`~mtlkit.train.TrainConfig` (validated when made): the
+    splits have the model's tasks, the training set is not empty, a resume has a folder to resume from."""
     if resume and checkpoint_dir is None:
         raise UserError("resume=True needs a checkpoint_dir to resume from")
     for split, data in (("train", train), ("val", val)):

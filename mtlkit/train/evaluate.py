@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from mtlkit.train.device import Precision, resolve_precision
+from mtlkit.train.device import Precision
 from mtlkit.train.losses import coarse_from_fine_correct, correct_counts, task_losses
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def evaluate(
     """
     from mtlkit.data import DeviceLoader
 
-    precision = precision or resolve_precision(model_device(model), amp=False, channels_last=False)
+    precision = precision or Precision(model_device(model))
     if loader is None:
         loader = DeviceLoader(
             dataset,

@@ -15,8 +15,6 @@ from typing import Any
 
 from mtlkit._io import write_json, write_text
 
-CRITERIA = ("mean_acc", "loss")
-
 
 def selection_score(val: dict[str, dict[str, float]], tasks: list[str], criterion: str) -> float:
     """Higher is better: the mean validation accuracy over tasks, or minus the summed validation loss."""

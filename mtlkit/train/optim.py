@@ -15,9 +15,7 @@ from torch import nn
 
 from mtlkit.errors import UserError, unknown_name
 from mtlkit.models.base import param_groups as model_param_groups
-
-OPTIMIZERS = ("adamw", "adam", "sgd")
-SCHEDULES = ("constant", "cosine", "linear")
+from mtlkit.train_config import OPTIMIZERS, SCHEDULES
 
 
 def param_groups(

@@ -74,9 +74,9 @@ def test_documented_nbgrader_commands_from_the_repository_layout(tmp_path):
 
     with Gradebook(f"sqlite:///{course / 'autograder' / 'gradebook.db'}") as gb:
         submission = gb.find_submission(name, "alice")
-        assert (submission.score, submission.max_score) == (4.0, 8.0)
+        assert (submission.score, submission.max_score) == (4.0, 11.0)  # 3 points graded by hand
     assert not (course / "grades.csv").exists()  # not at the root, where git would pick it up
     rows = (course / "autograder" / "nbgrader_grades.csv").read_text().splitlines()
     assert any(
-        line.startswith(f"{name},") and ",alice," in line and line.endswith(",4.0,8.0") for line in rows
+        line.startswith(f"{name},") and ",alice," in line and line.endswith(",4.0,11.0") for line in rows
     ), rows

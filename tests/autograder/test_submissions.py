@@ -7,9 +7,9 @@ import zipfile
 
 import nbformat
 import pytest
-from autograder_helpers import grade_id, release, student
+from autograder_helpers import ASSIGNMENTS, answers, grade_id, release, student
 
-from autograder import drift, report
+from autograder import drift, integrity, report, submissions
 from autograder.repair import Ungradable, read, repair
 from autograder.submissions import clean_id, collect
 
@@ -258,19 +258,6 @@ def test_wrong_notebook_is_refused():
         repair(release("02_superclasses"), release(A))
 
 
-def test_deleted_and_edited_tests_are_restored_in_place():
-    nb = student(A, replace={"test_model_visible": "pass  # I edited the test"})
-    nb.cells = [c for c in nb.cells if grade_id(c) != "test_count_hidden"]
-    fixed, changes = repair(nb, release(A))
-    assert changes == ["restored test_model_visible", "re-inserted test_count_hidden"]
-    ids = [grade_id(c) for c in fixed.cells if grade_id(c)]
-    assert ids == [grade_id(c) for c in release(A).cells if grade_id(c)]
-    restored = {grade_id(c): c for c in fixed.cells if grade_id(c)}
-    masters = {grade_id(c): c for c in release(A).cells if grade_id(c)}
-    assert restored["test_model_visible"].source == masters["test_model_visible"].source
-    assert repair(release(A), release(A))[1] == []  # an untouched release needs nothing
-
-
 def test_drift_ignores_volatile_fields_but_not_sources():
     committed, fresh = release(A), release(A)
     committed.cells[0].metadata["collapsed"] = True
@@ -312,3 +299,53 @@ def test_metadata_dropped_by_an_editor_is_reattached_in_order():
     assert "re-attached answer_count" in changes and "re-attached test_count_hidden" in changes
     answer = next(c for c in fixed.cells if grade_id(c) == "answer_count")
     assert "sum(p.numel()" in answer.source  # the student's own answer is what gets graded
+
+
+def test_symbolic_links_in_a_submissions_folder_are_error_rows_never_followed(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    src = tmp_path / "src"
+    (src / "bob").mkdir(parents=True)
+    (src / f"ann_{A}.ipynb").write_bytes(_notebook_bytes())
+    (src / f"eve_{A}.ipynb").symlink_to(secret)  # a flat file
+    (src / "bob" / f"{A}.ipynb").symlink_to(secret)  # inside a student's folder
+    found = _by_origin(collect(src, tmp_path / "stage", A))
+    assert not found[f"ann_{A}.ipynb"].error
+    assert "symbolic link" in found[f"eve_{A}.ipynb"].error
+    assert "symbolic link" in found[f"bob/{A}.ipynb"].error and found[f"bob/{A}.ipynb"].path is None
+    staged = [p for p in (tmp_path / "stage").rglob("*") if p.is_file() and not p.is_symlink()]
+    assert "TOP-SECRET" not in "".join(p.read_text() for p in staged)  # never copied
+
+
+def test_one_oversized_zip_entry_is_an_error_row_and_the_rest_is_graded(tmp_path, monkeypatch):
+    monkeypatch.setattr(submissions, "MAX_ENTRY_BYTES", 2**20)
+    found = _zip_rows(tmp_path, [(f"ann_{A}.ipynb", _notebook_bytes()), (f"bob_{A}.ipynb", b" " * 2**21)])
+    assert not found[f"ann_{A}.ipynb"].error
+    assert "more than the 1 MiB of a notebook" in found[f"bob_{A}.ipynb"].error
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path):
+    evil = report.Row("=HYPERLINK(1)", "a", 1.0, 2.0, "graded", "+cmd", "@sum.ipynb")
+    report.write(tmp_path / "grades.csv", "a", [evil, report.Row("-x", "a", None, 2.0, "error", "ok", "f")])
+    rows = report.read(tmp_path / "grades.csv")
+    assert {r["student_id"] for r in rows} == {"'=HYPERLINK(1)", "'-x"}
+    assert {r["reason"] for r in rows} == {"'+cmd", "ok"} and "'@sum.ipynb" in {r["submission"] for r in rows}
+    assert {r["score"] for r in rows} == {"1", ""}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_reference_answers_raise_no_integrity_flag(assignment):
+    assert integrity.concerns(student(assignment, solved=answers(assignment)), release(assignment)) == []
+
+
+def test_hooks_patches_and_built_code_are_flagged_with_the_cell():
+    tricks = {
+        "get_ipython().ast_transformers.append(object())": "AST transformer",
+        "import torch\ntorch.allclose = lambda *a, **k: True": "patches the module torch",
+        "setattr(__builtins__, 'len', lambda x: 0)": "uses __builtins__",
+        "exec('x = 1')": "uses exec",
+    }
+    for code, concern in tricks.items():
+        nb = student(A, replace={answers(A)[0]: code})
+        found = integrity.concerns(nb, release(A))
+        assert any(concern in f and f.startswith("cell ") for f in found), (code, found)

@@ -11,7 +11,7 @@ import torch
 from mtlkit.backbones import create
 from mtlkit.data import load
 from mtlkit.models import HardSharing
-from mtlkit.train import checkpoint, fit
+from mtlkit.train import TrainConfig, checkpoint, fit
 from mtlkit.train.distributed import setup
 
 
@@ -31,10 +31,8 @@ def main(out: Path) -> None:
         model,
         train,
         val,
+        TrainConfig(epochs=2, batch_size=64, lr=3e-3),
         weighting=create_weighting(weighting, model.tasks),
-        epochs=2,
-        batch_size=64,
-        lr=3e-3,
         device="cpu",
         progress=False,
         checkpoint_dir=out / "checkpoint",

@@ -13,12 +13,12 @@ from mtlkit.cli import main
         ("NVIDIA H200", 989e12),
         ("NVIDIA H200 NVL", 835e12),
         ("NVIDIA A100-SXM4-80GB", 312e12),
-        ("Tesla T4", None),
+        ("Tesla T4", 65e12),  # fp16: the T4 has no bf16 tensor cores
         ("cpu (x86_64, 2 threads)", None),
     ],
 )
 def test_peak_flops_by_device_name(name, peak):
-    assert peak_flops(name, bf16=True) == peak
+    assert peak_flops(name, half=True) == peak
 
 
 def test_the_most_specific_name_wins_whatever_the_table_order(monkeypatch):
@@ -26,12 +26,12 @@ def test_the_most_specific_name_wins_whatever_the_table_order(monkeypatch):
 
     reversed_table = dict(reversed(list(module.PEAK_BF16.items())))
     monkeypatch.setattr(module, "PEAK_BF16", reversed_table)
-    assert peak_flops("NVIDIA H100 NVL", bf16=True) == 835e12
-    assert peak_flops("NVIDIA H100 80GB HBM3", bf16=True) == 989e12
+    assert peak_flops("NVIDIA H100 NVL", half=True) == 835e12
+    assert peak_flops("NVIDIA H100 80GB HBM3", half=True) == 989e12
 
 
-def test_no_peak_without_bf16():
-    assert peak_flops("NVIDIA H100 80GB HBM3", bf16=False) is None
+def test_no_peak_in_fp32():
+    assert peak_flops("NVIDIA H100 80GB HBM3", half=False) is None
 
 
 def test_mfu_by_hand():

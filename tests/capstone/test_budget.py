@@ -18,19 +18,19 @@ def quick_mtl_cnn():
 
 def test_split_sizes_follow_load_splits_and_drop_last():
     config = quick_mtl_cnn().config
-    # shapes: a pool of 11,000 -> 1,100 val and 9,900 train; the quick preset caps splits at 5,000,
-    # and fit trains 5,000 // 64 = 78 full batches of 64
-    assert (config.limit, config.batch_size, config.val_fraction) == (5000, 64, 0.1)
-    assert split_sizes(config) == (78 * 64, 1100, 2000)
+    # shapes: a pool of 11,000 -> 1,100 val and 9,900 train; the quick preset caps splits at 3,000,
+    # and fit trains 3,000 // 64 = 46 full batches of 64
+    assert (config.limit, config.train.batch_size, config.val_fraction) == (3000, 64, 0.1)
+    assert split_sizes(config) == (46 * 64, 1100, 2000)
 
 
 def test_one_runs_flops_by_hand():
     planned = quick_mtl_cnn()
-    (row,) = [r for r in budget("quick", backbones=["cnn"]) if r.mode == "mtl"]
+    (row,) = [r for r in budget("quick", backbones=["cnn"], seeds=[0]) if r.mode == "mtl"]
     forward = count_flops(build_model(planned.config, {"fine": 12, "coarse": 4}))  # a real CPU model
     assert row.forward_flops == forward > 0
-    epochs = planned.config.epochs
-    assert row.flops == 3 * forward * 4992 * epochs + forward * (1100 * epochs + 2000)
+    epochs = planned.config.train.epochs
+    assert row.flops == 3 * forward * 2944 * epochs + forward * (1100 * epochs + 2000)
 
 
 def test_the_grid_is_grouped_by_dataset_backbone_and_mode():
@@ -46,13 +46,14 @@ def test_the_grid_is_grouped_by_dataset_backbone_and_mode():
 def test_required_mfu():
     # 1.8e18 FLOP in 30 min on a 1e15 FLOP/s GPU: 1e15 FLOP/s needed, i.e. 100%
     assert required_mfu(1.8e18, 30, 1e15) == pytest.approx(1.0)
-    assert gpu_peak("H100") == 989e12 and gpu_peak("H100 NVL") == 835e12
-    with pytest.raises(UserError, match="unknown GPU 'T4'"):
-        gpu_peak("T4")
+    assert gpu_peak("H100") == (989e12, "bf16") and gpu_peak("H100 NVL") == (835e12, "bf16")
+    assert gpu_peak("T4") == (65e12, "fp16")  # NVIDIA T4 data sheet: no bf16 tensor cores
+    with pytest.raises(UserError, match="unknown GPU 'P100'"):
+        gpu_peak("P100")
 
 
 def test_the_report_says_it_is_a_calculation_and_adds_up():
-    rows = budget("quick", backbones=["cnn"])
+    rows = budget("quick", backbones=["cnn"], seeds=[0])
     text = report(rows, "quick", "A100", 30)
     total = sum(r.flops for r in rows)
     assert "FLOP-count calculation for preset 'quick' (not a measurement)" in text
@@ -67,6 +68,13 @@ def test_cli_prints_the_budget(capsys):
 
 
 def test_cli_unknown_gpu_is_one_line(capsys):
-    assert main(["bench", "--budget", "--preset", "quick", "--backbones", "cnn", "--gpu", "T4"]) == 2
+    assert main(["bench", "--budget", "--preset", "quick", "--backbones", "cnn", "--gpu", "K80"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("mtlkit: error: unknown GPU 'T4'") and err.count("\n") == 1
+    assert err.startswith("mtlkit: error: unknown GPU 'K80'") and err.count("\n") == 1
+
+
+def test_the_t4_preset_fits_an_hour_on_a_t4_at_ten_percent_utilisation():
+    # the lesson-7 default for a GPU: its grid in 60 min must need at most 10% of the T4's fp16 peak
+    rows = budget("modern_small")
+    assert len(rows) == 12
+    assert required_mfu(sum(r.flops for r in rows), 60, gpu_peak("T4")[0]) <= 0.10

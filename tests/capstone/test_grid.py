@@ -7,9 +7,12 @@ from mtlkit.errors import UserError
 
 
 def test_quick_grid_is_backbones_times_modes_with_deterministic_names():
-    runs = plan(presets.get("quick"))
+    runs = plan(presets.get("quick"))  # three seeds by default: paired intervals need several
     assert [r.name for r in runs] == [
-        f"shapes-{b}-{m}-{'equal' if m == 'mtl' else 'none'}-s0" for b in ("cnn", "vit") for m in MODES
+        f"shapes-{b}-{m}-{'equal' if m == 'mtl' else 'none'}-s{s}"
+        for b in ("cnn", "vit")
+        for s in (0, 1, 2)
+        for m in MODES
     ]
 
 
@@ -26,9 +29,14 @@ def test_seed_preset_is_the_studys_setup():
     configs = {(r.backbone, r.mode): r.config for r in plan(presets.get("seed"), datasets=["cifar100"])}
     vit, resnet = configs[("vit", "mtl")], configs[("resnet152", "mtl")]
     # class_report.txt, Figures 8 and 14: batch 256 won for the ViT, 128 for ResNet-152
-    assert (vit.backbone, vit.batch_size, resnet.batch_size) == ("vit_seed", 256, 128)
+    assert (vit.backbone, vit.train.batch_size, resnet.train.batch_size) == ("vit_seed", 256, 128)
     assert resnet.backbone_kwargs == {"stem": "imagenet"}
-    assert (vit.optimizer, vit.lr, vit.epochs, vit.augment) == ("adam", 1e-3, 20, False)
+    assert (vit.train.optimizer, vit.train.lr, vit.train.epochs, vit.train.augment) == (
+        "adam",
+        1e-3,
+        20,
+        False,
+    )
     assert vit.head == {"type": "seed", "dropout": 0.2}  # GELU, SeedHead's default
     assert resnet.head == {"type": "seed", "activation": "relu", "dropout": 0.0}  # its ResNet notebooks'
 
@@ -61,7 +69,7 @@ def test_seeds_weightings_and_overrides_multiply_the_grid():
         overrides={"epochs": 1},
     )
     assert len(runs) == 2 * (2 + 2)  # per seed: 2 STL + 2 MTL weightings
-    assert {r.config.epochs for r in runs} == {1}
+    assert {r.config.train.epochs for r in runs} == {1}
     assert {r.config.seed for r in runs} == {0, 1}
     dwa = [r for r in runs if r.weighting == "dwa"]
     assert dwa and all(r.config.weighting == "dwa" and r.config.weighting_kwargs == {} for r in dwa)
@@ -89,11 +97,11 @@ def test_bad_choices_are_user_errors(kwargs, message):
 
 
 def test_unknown_preset_lists_the_valid_ones():
-    with pytest.raises(UserError, match="choose one of: quick, seed, strong"):
+    with pytest.raises(UserError, match="choose one of: modern_small, quick, seed, strong"):
         presets.get("fast")
 
 
 def test_every_preset_builds_valid_configs():
     for preset in presets.PRESETS.values():
         runs = plan(preset)
-        assert len(runs) == len(preset.datasets) * len(preset.backbones) * len(MODES)
+        assert len(runs) == len(preset.datasets) * len(preset.backbones) * len(MODES) * len(preset.seeds)

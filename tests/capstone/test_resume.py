@@ -14,7 +14,7 @@ import pytest
 import torch
 
 COMMAND = [sys.executable, "-m", "mtlkit.cli", "capstone", "--preset", "quick", "--backbones", "cnn"]
-COMMAND += ["--epochs", "3", "--limit", "600", "--device", "cpu", "--quiet"]
+COMMAND += ["--seeds", "0", "--epochs", "3", "--limit", "600", "--device", "cpu", "--quiet"]
 ENV = dict(os.environ, OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
 
 

@@ -17,7 +17,9 @@ def quiet(_):
 
 @pytest.mark.slow
 def test_capstone_writes_every_output_then_skips_finished_runs(tmp_path):
-    report = run_capstone("quick", out=tmp_path, backbones=["cnn"], overrides=TINY, progress=False, log=quiet)
+    report = run_capstone(
+        "quick", out=tmp_path, backbones=["cnn"], seeds=[0], overrides=TINY, progress=False, log=quiet
+    )
     assert report["failed"] == {} and report["pending"] == []
     assert [r["run"] for r in report["rows"]] == [
         "shapes-cnn-stl_fine-none-s0",
@@ -31,7 +33,7 @@ def test_capstone_writes_every_output_then_skips_finished_runs(tmp_path):
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/*/metrics.json")}
     lines = []
     again = run_capstone(
-        "quick", out=tmp_path, backbones=["cnn"], overrides=TINY, progress=False, log=lines.append
+        "quick", out=tmp_path, backbones=["cnn"], seeds=[0], overrides=TINY, progress=False, log=lines.append
     )
     assert lines[0] == "capstone quick: 3 runs, 3 already finished"
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # nothing retrained
@@ -61,7 +63,9 @@ def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, monkeypatch):
         return real(config, out, **kw)
 
     monkeypatch.setattr(experiment, "run", flaky)
-    report = run_capstone("quick", out=tmp_path, backbones=["cnn"], overrides=TINY, progress=False, log=quiet)
+    report = run_capstone(
+        "quick", out=tmp_path, backbones=["cnn"], seeds=[0], overrides=TINY, progress=False, log=quiet
+    )
     assert report["failed"] == {"shapes-cnn-mtl-equal-s0": "RuntimeError: out of memory"}
     assert len(report["rows"]) == 2 and report["pending"] == ["shapes-cnn-mtl-equal-s0"]
     assert "out of memory" in (tmp_path / "runs/shapes-cnn-mtl-equal-s0/error.txt").read_text()
@@ -71,7 +75,7 @@ def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--preset", "fast"], "unknown preset 'fast'; choose one of: quick, seed, strong"),
+        (["--preset", "fast"], "unknown preset 'fast'; choose one of: modern_small, quick, seed, strong"),
         (["--backbones", "resnet152"], "unknown backbone 'resnet152'"),
         (["--devices", "gpu0"], "--devices takes GPU indices or 'cpu'"),
         (["--datasets", "cifar10", "--root", "/nonexistent/data"], "cifar10"),
@@ -127,7 +131,7 @@ def test_a_bad_option_of_any_planned_run_fails_before_any_output(
 def test_cli_help_lists_the_presets(capsys):
     with pytest.raises(SystemExit):
         main(["capstone", "--help"])
-    assert "quick, seed or strong" in capsys.readouterr().out
+    assert "quick, modern_small, seed or strong" in capsys.readouterr().out
 
 
 def test_run_json_records_the_cell_and_config(tmp_path, fake_run):
@@ -159,6 +163,7 @@ def test_a_resume_may_change_what_cannot_change_the_result(tmp_path, changed):
     again = grid.plan(presets.get("quick"), backbones=["cnn"], overrides=changed)[0]
     directory = _prepare(tmp_path, again)  # no UserError
     held = json.loads((directory / "run.json").read_text())["config"]
+    held = {**held, **held["train"]}  # the recipe's keys sit in its own dict
     assert {k: held[k] for k in changed} == changed  # a worker process resumes with the new choice
 
 
@@ -169,7 +174,7 @@ def test_a_finished_run_keeps_the_config_it_ran_with(tmp_path):
     directory = _prepare(tmp_path, grid.plan(presets.get("quick"), backbones=["cnn"])[0])
     (directory / "metrics.json").write_text("{}")
     _prepare(tmp_path, grid.plan(presets.get("quick"), backbones=["cnn"], overrides={"compile": True})[0])
-    assert json.loads((directory / "run.json").read_text())["config"]["compile"] is False
+    assert json.loads((directory / "run.json").read_text())["config"]["train"]["compile"] is False
 
 
 def test_a_resume_that_changes_the_recipe_is_refused(tmp_path):

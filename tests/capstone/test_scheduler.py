@@ -13,7 +13,18 @@ from mtlkit.capstone import scheduler
 from mtlkit.capstone.scheduler import check_devices, parse_devices, run_queue, worker_command
 from mtlkit.errors import UserError
 
-COMMAND = [sys.executable, "-m", "mtlkit.cli", "capstone", "--backbones", "cnn", "--epochs", "1"]
+COMMAND = [
+    sys.executable,
+    "-m",
+    "mtlkit.cli",
+    "capstone",
+    "--backbones",
+    "cnn",
+    "--seeds",
+    "0",
+    "--epochs",
+    "1",
+]
 COMMAND += ["--limit", "200", "--quiet"]
 ENV = dict(os.environ, OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
 

@@ -84,7 +84,13 @@ def test_the_seed_preset_trains_each_cell_with_the_configuration_that_won_it():
     for planned in runs:
         won = study.cell(planned.dataset, planned.backbone, planned.mode).config
         config = planned.config
-        assert config.batch_size == won["batch_size"] and config.optimizer == won["optimizer"]
+        assert config.train.batch_size == won["batch_size"] and config.train.optimizer == won["optimizer"]
         assert config.head["dropout"] == won["dropout"]
         if planned.mode == "mtl":
             assert config.weighting_kwargs == {"gamma": won["gamma"]}
+
+
+def test_a_stand_in_backbone_is_compared_with_the_studys_backbone_of_its_family():
+    # modern_small's ResNet-18 rows stand beside the study's ResNet-152 (Figure 9, model 1)
+    assert study.accuracy("cifar10", "resnet18", "stl_fine", "fine") == 0.664
+    assert study.study_backbone("vit") == "vit" and study.study_backbone("cnn") is None

@@ -12,6 +12,7 @@ from cli_helpers import TINY, mode
 
 from mtlkit import _io, experiment, run_clock
 from mtlkit.cli import main
+from mtlkit.train import TrainConfig
 
 
 def test_metrics_csv_has_one_row_per_split_and_task_matching_metrics_json(tmp_path, capsys):
@@ -137,9 +138,8 @@ def epoch_clock(monkeypatch):
 
 
 def test_a_resume_from_an_earlier_epoch_does_not_count_the_lost_epochs(tmp_path, epoch_clock):
-    config = experiment.RunConfig(
-        epochs=4, limit=120, batch_size=32, backbone_kwargs={"width": 8}, checkpoint_every=2
-    )
+    recipe = TrainConfig(epochs=4, batch_size=32, checkpoint_every=2)
+    config = experiment.RunConfig(limit=120, backbone_kwargs={"width": 8}, train=recipe)
     out = tmp_path / "run"
     epoch_clock["stop_after"] = 3  # killed after epoch 3, whose training state was never saved
     with pytest.raises(Interrupted):
@@ -158,14 +158,14 @@ def test_checkpoint_options_reach_the_config_and_bad_values_are_refused(tmp_path
     argv = ["train", *TINY, "--checkpoint-every", "3", "--checkpoint-seconds", "0.5", "--out", str(out)]
     assert main(argv) == 0
     config = json.loads((out / "metrics.json").read_text())["config"]
-    assert (config["checkpoint_every"], config["checkpoint_seconds"]) == (3, 0.5)
+    assert (config["train"]["checkpoint_every"], config["train"]["checkpoint_seconds"]) == (3, 0.5)
     capsys.readouterr()
     with pytest.raises(SystemExit) as exited:
         main(["train", *TINY, "--checkpoint-seconds", "soon"])
     assert exited.value.code == 2
     assert "--checkpoint-seconds: expected a number, got 'soon'" in capsys.readouterr().err
-    with pytest.raises(experiment.UserError, match="checkpoint_every must be a positive number"):
-        experiment.RunConfig(checkpoint_every=0)
+    with pytest.raises(experiment.UserError, match="checkpoint_every must be a positive integer"):
+        TrainConfig(checkpoint_every=0)
 
 
 def test_an_elapsed_record_in_an_older_format_counts_this_attempt_only(tmp_path, frozen_clock):
@@ -197,4 +197,4 @@ def test_a_fresh_run_killed_in_a_used_folder_leaves_no_earlier_result_to_resume(
         main([*argv, "--seed", "1"])
     assert not (out / "metrics.json").exists() and not (out / "metrics.csv").exists()
     assert main([*argv, "--seed", "1", "--resume"]) == 0  # resumes the new run, not the old result
-    assert json.loads((out / "metrics.json").read_text())["config"]["seed"] == 1
+    assert json.loads((out / "metrics.json").read_text())["config"]["train"]["seed"] == 1

@@ -11,6 +11,7 @@ from mtlkit import _io
 from mtlkit.errors import UserError
 from mtlkit.experiment import RunConfig, output_folder, validate
 from mtlkit.run_clock import epoch_timing
+from mtlkit.train import TrainConfig
 
 
 def epochs(seconds, images_per_s):
@@ -100,10 +101,10 @@ def test_run_joins_the_group_for_the_configs_device(monkeypatch, device):
         return distributed.Context()
 
     monkeypatch.setattr(distributed, "setup", setup)
-    config = RunConfig(device=device, epochs=1, limit=64, batch_size=32, backbone_kwargs={"width": 4})
+    recipe = TrainConfig(epochs=1, batch_size=32)
+    config = RunConfig(device=device, limit=64, backbone_kwargs={"width": 4}, train=recipe)
     experiment.run(config, progress=False)
-    assert asked[:2] == [device, device]  # experiment.run, then check_compatible (fit passes its own)
-    assert None not in asked
+    assert asked == [device]  # once per run: fit and the checks use the run's context
 
 
 def test_output_folder_removes_what_it_created_on_a_user_error(tmp_path):

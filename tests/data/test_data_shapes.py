@@ -108,13 +108,13 @@ def test_a_small_cnn_learns_shapes_well_above_chance_but_far_from_perfect():
     """The difficulty promise, at a CPU budget of seconds: chance is 1/12 (fine) and 1/4 (coarse)."""
     from mtlkit.backbones import create
     from mtlkit.models import SingleTask
-    from mtlkit.train import evaluate, fit
+    from mtlkit.train import TrainConfig, evaluate, fit
 
     train, val = (load("shapes", split, size=3000) for split in ("train", "val"))
     test = load("shapes", "test", size=1200)
     torch.manual_seed(0)
     model = SingleTask(create("tiny_cnn", width=16), "fine", 12)
-    fit(model, train, val, epochs=6, batch_size=64, lr=5e-3, progress=False, device="cpu")
+    fit(model, train, val, TrainConfig(epochs=6, batch_size=64, lr=5e-3), progress=False, device="cpu")
     metrics = evaluate(model, test)
     assert 0.2 < metrics["fine"]["acc"] < 0.95  # > 2.4x chance, yet a small CNN is nowhere near solving it
     assert 0.35 < metrics["coarse_from_fine"]["acc"] < 0.95

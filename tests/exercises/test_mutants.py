@@ -18,6 +18,11 @@ pytestmark = pytest.mark.slow
 ASSIGNMENTS = sorted(p.stem for p in MUTANTS.glob("[0-9]*.py"))
 
 
+def test_every_assignment_has_a_mutation_suite():
+    released = sorted(p.name for p in (MUTANTS.parents[2] / "exercises").iterdir() if p.is_dir())
+    assert ASSIGNMENTS == released
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_mutants_are_realistic_answers(assignment):
     """At least 8 wrong answers and one correct alternative, each replacing existing answer cells."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from fit_helpers import fit
 
 from mtlkit.errors import UserError
-from mtlkit.train import checkpoint, fit
+from mtlkit.train import checkpoint
 from mtlkit.train.checkpoint import AUTO_OVERHEAD, Cadence
 
 FIT = {"batch_size": 64, "lr": 3e-3, "progress": False, "augment": True, "seed": 5}
@@ -115,7 +116,7 @@ def test_a_resume_from_an_earlier_saved_epoch_repeats_the_rest_exactly(small_sha
             epochs=4,
             checkpoint_dir=tmp_path,
             checkpoint_every=2,
-            callback=stop_after_three,
+            callbacks=[stop_after_three],
             **FIT,
         )
     assert torch.load(tmp_path / "last.pt", weights_only=False)["epoch"] == 2  # epoch 3 was lost
@@ -142,7 +143,7 @@ def test_a_fresh_run_never_resumes_an_earlier_runs_checkpoint(small_shapes, make
     settings = {**FIT, "seed": 6}
     with pytest.raises(Stop):  # a new run, killed before its first save (every 2nd epoch)
         fit(make_model(train.tasks), train, val, epochs=3, checkpoint_dir=tmp_path, checkpoint_every=2,
-            callback=stop_after_one, **settings)  # fmt: skip
+            callbacks=[stop_after_one], **settings)  # fmt: skip
     assert not (tmp_path / "last.pt").exists() and not (tmp_path / "best.pt").exists()
     resumed = fit(
         make_model(train.tasks), train, val, epochs=3, checkpoint_dir=tmp_path, resume=True, **settings

@@ -1,8 +1,9 @@
 import pytest
 import torch
+from fit_helpers import fit
 
 from mtlkit.errors import UserError
-from mtlkit.train import evaluate, fit
+from mtlkit.train import evaluate
 from mtlkit.weighting import create as create_weighting
 
 FIT = {"batch_size": 64, "lr": 3e-3, "progress": False, "augment": False}
@@ -71,7 +72,7 @@ def test_the_best_validation_epoch_is_restored(small_shapes, make_model, tmp_pat
                 for p in model.parameters():
                     p.fill_(float("nan"))
 
-    history = fit(model, train, val, epochs=4, checkpoint_dir=tmp_path, callback=break_after_two, **FIT)
+    history = fit(model, train, val, epochs=4, checkpoint_dir=tmp_path, callbacks=[break_after_two], **FIT)
     scores = [(r["val"]["fine"]["acc"] + r["val"]["coarse"]["acc"]) / 2 for r in history.epochs]
     assert scores[2:] == [0.0, 0.0]
     assert history.best_epoch in (1, 2) and history.best_epoch < history.epochs[-1]["epoch"] == 4
@@ -105,7 +106,7 @@ def test_resuming_after_an_interruption_matches_an_uninterrupted_run(small_shape
             epochs=3,
             weighting=create_weighting("dwa", train.tasks),
             checkpoint_dir=tmp_path,
-            callback=stop_after_two,
+            callbacks=[stop_after_two],
             **settings,
         )
     model = make_model(train.tasks, seed=99)  # different initial weights: the checkpoint must win

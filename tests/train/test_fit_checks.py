@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from fit_helpers import fit
 from torch import nn
 
 from mtlkit.backbones import create
 from mtlkit.errors import UserError
 from mtlkit.models import HardSharing
-from mtlkit.train import fit
 from mtlkit.train.checks import batch_sizes, single_value_batch_norms
 
 FIT = {"lr": 3e-3, "progress": False, "augment": False}

@@ -8,11 +8,11 @@ import warnings
 
 import pytest
 import torch
+from fit_helpers import fit
 
 from mtlkit.data import load
 from mtlkit.errors import UserError
 from mtlkit.models import archs, build
-from mtlkit.train import fit
 from mtlkit.weighting import create, names
 
 FAST = {"progress": False, "augment": False, "device": "cpu", "schedule": "constant", "weight_decay": 0.0}
