@@ -146,7 +146,7 @@ SEED = Preset(
 # docs/results.md). They have not been checked on a GPU (see docs/results.md for the command that does).
 STRONG = Preset(
     name="strong",
-    description="CIFAR-stem ResNet-152 and ViT/4, augmentation, AdamW + warm-up + cosine, bf16",
+    description="CIFAR-stem ResNet-152 and ViT-Small/4, augmentation, AdamW + warm-up + cosine, mixed precision",
     datasets=("cifar10", "cifar100"),
     backbones={
         "vit": {
@@ -181,7 +181,7 @@ STRONG = Preset(
 # modern_small --gpu T4 --minutes 60` prints the calculation and the utilisation it needs (docs/results.md).
 MODERN_SMALL = Preset(
     name="modern_small",
-    description="CIFAR-stem ResNet-18 and ViT-Tiny/4 with the strong recipe, fp16 on a T4: about 1 hour",
+    description="CIFAR-stem ResNet-18 and ViT-Tiny/4 with the strong recipe (fp16 on a T4): about 1 hour there",
     datasets=("cifar10", "cifar100"),
     backbones={
         "vit": {

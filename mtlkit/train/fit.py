@@ -1,7 +1,8 @@
 """The training loop: one readable path that is also fast on a GPU.
 
 Following airbench (Jordan 2024): the whole split lives on the device as uint8 and is augmented there
-in batches, the forward pass runs under bf16 autocast with channels_last tensors on CUDA, the optimiser
+in batches, the forward pass runs under 16-bit autocast (bf16, or fp16 with loss scaling on GPUs without
+bf16 tensor cores: :mod:`mtlkit.train.device`) with channels_last tensors on CUDA, the optimiser
 is fused, and metrics accumulate in a device tensor that the host reads once per epoch, so no step
 waits for the host. Each step minimises the weighted sum of per-task cross-entropies,
 ``L = sum_t lambda_t L_t`` (+ a model's regulariser), with ``lambda`` from a
