@@ -12,7 +12,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -85,7 +85,7 @@ def first_missing(path: str | os.PathLike) -> Path | None:
     return missing
 
 
-def remove_created(paths: list[Path | None]) -> None:
+def remove_created(paths: Sequence[Path | None]) -> None:
     """Delete what a failed operation created (folders with their contents); ``None`` entries are skipped."""
     import shutil
 

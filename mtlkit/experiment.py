@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from mtlkit._io import first_missing, remove_created, write_json, write_text
 from mtlkit.errors import UserError
@@ -120,7 +120,7 @@ def check_tasks(config: RunConfig, available: Mapping[str, int]) -> None:
         )
 
 
-def build_model(config: RunConfig, num_classes: dict[str, int]):
+def build_model(config: RunConfig, num_classes: Mapping[str, int]):
     """Seed, then build the config's model for its tasks (same seed -> same initial weights)."""
     import torch
 
@@ -162,6 +162,10 @@ def validate(config: RunConfig, num_classes: Mapping[str, int]) -> None:
     setup(config.train, config.device, model=model, weighting=build_weighting(config, model.tasks))
 
 
+@overload
+def prepare_output(out: None) -> None: ...
+@overload
+def prepare_output(out: str | os.PathLike) -> Path: ...
 def prepare_output(out: str | os.PathLike | None) -> Path | None:
     """Create the output folder, or fail with a clear message before any work is done."""
     if out is None:

@@ -68,7 +68,7 @@ class RunClock:
         epoch = record["epoch"]
         kept = {e: s for e, s in self.cumulative.items() if e < epoch}  # drop the lost epochs' times
         self.cumulative = {**kept, epoch: self.elapsed(epoch - 1)}
-        if self.writes:
+        if self.writes and self.directory is not None:
             stored = {str(e): s for e, s in sorted(self.cumulative.items())}
             write_json(self.directory / ELAPSED_FILE, {"seconds_at_end_of_epoch": stored})
 

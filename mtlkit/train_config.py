@@ -25,7 +25,7 @@ OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("constant", "cosine", "linear")
 AMP_CHOICES = ("auto", "bf16", "fp16", "off")
 CRITERIA = ("mean_acc", "loss")  # validation criteria that pick the epoch (mtlkit.train.history)
-_SWITCH = {"auto": "auto", "on": True, "off": False}
+_SWITCH: dict[str, str | bool] = {"auto": "auto", "on": True, "off": False}
 
 
 def _seconds_or_auto(text: str) -> float | str:
@@ -33,7 +33,7 @@ def _seconds_or_auto(text: str) -> float | str:
 
 
 def _switch(text: str) -> str | bool:
-    return _SWITCH.get(text, text)  # type: ignore[return-value]
+    return _SWITCH.get(text, text)
 
 
 def _option(default: Any, help: str, parse: Callable[[str], Any] | None = None) -> Any:
@@ -132,8 +132,10 @@ def _number(name: str, value: object, low: float, strict: bool = False, auto: bo
 
 
 def _channels_last(value: object) -> str | bool:
-    if isinstance(value, bool) or value == "auto":
-        return value  # type: ignore[return-value]
+    if isinstance(value, bool):
+        return value
+    if value == "auto":
+        return "auto"
     if isinstance(value, str) and value in _SWITCH:
         return _SWITCH[value]
     raise UserError(f"channels_last must be 'auto', 'on', 'off', True or False, got {value!r}")

@@ -11,15 +11,20 @@ is dropped). Two stems:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from torch import nn
 
 from mtlkit.backbones.base import Backbone, GlobalAvgPool
 from mtlkit.errors import UserError
 
+if TYPE_CHECKING:
+    from torchvision.models.resnet import BasicBlock, ResNet
+
 STEMS = ("cifar", "imagenet")
 
 
-def _stem(net: nn.Module, stem: str) -> nn.Sequential:
+def _stem(net: ResNet, stem: str) -> nn.Sequential:
     if stem == "imagenet":
         return nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool)
     conv = nn.Conv2d(3, net.bn1.num_features, kernel_size=3, stride=1, padding=1, bias=False)
@@ -40,8 +45,10 @@ def _from_torchvision(arch: str, stem: str) -> Backbone:
 
 def _out_channels(layer: nn.Sequential) -> int:
     """Channels produced by a ResNet layer: the last block's final BatchNorm."""
+    from torchvision.models.resnet import Bottleneck
+
     last = layer[-1]
-    return (last.bn3 if hasattr(last, "bn3") else last.bn2).num_features
+    return (last.bn3 if isinstance(last, Bottleneck) else cast("BasicBlock", last).bn2).num_features
 
 
 def resnet18(stem: str = "cifar") -> Backbone:

@@ -20,6 +20,9 @@ tiny ViT learns edges and shapes from little data far sooner with it (the ``quic
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any, cast
+
 import torch
 from torch import Tensor, nn
 
@@ -100,17 +103,17 @@ def _conv_stem(patch_size: int, embed_dim: int) -> nn.Sequential:
 def vision_transformer(
     name: str,
     *,
-    conv_stem: bool = False,
     embed_dim: int,
-    depth: int,
+    depth: int = 12,
     num_heads: int,
-    mlp_ratio: float,
-    patch_size: int,
-    global_pool: str,
-    drop_rate: float,
-    drop_path_rate: float,
+    mlp_ratio: float = 4.0,
+    patch_size: int = 4,
+    global_pool: str = "avg",
+    drop_rate: float = 0.0,
+    drop_path_rate: float = 0.1,
+    conv_stem: bool = False,
 ) -> Backbone:
-    """Build a timm ViT for 32x32 images and cut it into token stages."""
+    """Build a timm ViT for 32x32 images and cut it into token stages (``name``: for messages)."""
     _check(name, embed_dim, depth, num_heads, patch_size, global_pool)
     from timm.models.vision_transformer import VisionTransformer  # lazy: timm is slow to import
 
@@ -118,7 +121,7 @@ def vision_transformer(
         img_size=IMAGE_SIZE,
         patch_size=patch_size,
         num_classes=0,
-        global_pool=global_pool,
+        global_pool=cast(Any, global_pool),  # one of POOLS (checked above)
         embed_dim=embed_dim,
         depth=depth,
         num_heads=num_heads,
@@ -130,37 +133,13 @@ def vision_transformer(
     )
     if conv_stem:
         vit.patch_embed.proj = _conv_stem(patch_size, embed_dim)
-    embed = TokenEmbedding(vit.patch_embed, vit.cls_token, vit.pos_embed, vit.pos_drop)
+    pos_embed = cast(nn.Parameter, vit.pos_embed)  # learned: timm's default pos_embed='learn'
+    embed = TokenEmbedding(vit.patch_embed, vit.cls_token, pos_embed, vit.pos_drop)
     stages = [embed, *vit.blocks]
     pool = TokenPool(vit.norm, global_pool, vit.head_drop)
     return Backbone(stages, [embed_dim] * len(stages), pool, num_features=embed_dim)
 
 
-def vit_tiny(
-    embed_dim: int = 192,
-    depth: int = 12,
-    num_heads: int = 3,
-    mlp_ratio: float = 4.0,
-    patch_size: int = 4,
-    global_pool: str = "avg",
-    drop_rate: float = 0.0,
-    drop_path_rate: float = 0.1,
-    conv_stem: bool = False,
-) -> Backbone:
-    """ViT-Tiny/4 for 32x32 images (5.4M parameters), 192 features."""
-    return vision_transformer("vit_tiny", **locals())  # locals() holds exactly the options
-
-
-def vit_small(
-    embed_dim: int = 384,
-    depth: int = 12,
-    num_heads: int = 6,
-    mlp_ratio: float = 4.0,
-    patch_size: int = 4,
-    global_pool: str = "avg",
-    drop_rate: float = 0.0,
-    drop_path_rate: float = 0.1,
-    conv_stem: bool = False,
-) -> Backbone:
-    """ViT-Small/4 for 32x32 images (21.3M parameters), 384 features."""
-    return vision_transformer("vit_small", **locals())  # locals() holds exactly the options
+# The registered sizes: their keyword options (with these defaults) are the backbone's options.
+vit_tiny = partial(vision_transformer, "vit_tiny", embed_dim=192, num_heads=3)  # DeiT-Ti/4: 5.4M params
+vit_small = partial(vision_transformer, "vit_small", embed_dim=384, num_heads=6)  # DeiT-S/4: 21.3M params

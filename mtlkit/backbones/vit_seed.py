@@ -31,6 +31,7 @@ Linear weights use Keras' default Glorot-uniform with zero biases; the position 
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -65,7 +66,7 @@ class PatchEncoder(nn.Module):
         # A stride-``patch_size`` conv is the Dense projection of each flattened patch.
         self.projection = nn.Conv2d(3, dim, kernel_size=patch_size, stride=patch_size)
         _glorot_(self.projection.weight, 3 * patch_size**2, dim)
-        nn.init.zeros_(self.projection.bias)
+        nn.init.zeros_(cast(Tensor, self.projection.bias))  # the conv has a bias (default bias=True)
         self.position_embedding = nn.Parameter(torch.empty(1, num_patches, dim).uniform_(-0.05, 0.05))
 
     def forward(self, x: Tensor) -> Tensor:

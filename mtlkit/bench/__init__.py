@@ -77,7 +77,7 @@ def bench(
         ours = loops.ours(make, subset, recipe, context)
         memory, unit = _peak_memory(precision.device)
         name = device_name(precision.device)
-        row = {
+        row: dict[str, Any] = {
             "backbone": planned.backbone,
             "preset": preset,
             "batch": size,

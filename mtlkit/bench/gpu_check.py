@@ -79,6 +79,7 @@ def full_cell(cifar: str | None, device: str, smoke: bool) -> dict[str, Any]:
     from mtlkit.capstone import grid, presets, study
     from mtlkit.experiment import run
 
+    overrides: dict[str, Any]
     if smoke:
         preset, dataset, backbone, overrides = "quick", "shapes", "cnn", {"epochs": 1, "limit": 200}
     else:

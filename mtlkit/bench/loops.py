@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -83,7 +84,7 @@ def plain(make_model: Callable[[], nn.Module], train, recipe: TrainConfig, preci
             labels = {t: y.to(precision.device, non_blocking=True) for t, y in labels.items()}
             with precision.autocast():
                 logits = model(images)
-            loss = sum(F.cross_entropy(logits[t].float(), labels[t]) for t in logits)
+            loss = cast(torch.Tensor, sum(F.cross_entropy(logits[t].float(), labels[t]) for t in logits))
             optimizer.zero_grad()
             scaler.scale(loss).backward()
             scaler.step(optimizer)

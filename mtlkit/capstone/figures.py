@@ -47,7 +47,7 @@ def bars(rows: list[dict[str, Any]], path: Path) -> None:
     for ax, ((dataset,), runs) in zip(axes[0], datasets.items(), strict=True):
         cells = group(runs, "backbone", "mode", "weighting")
         labels = [f"{b}\n{t}" for b in dict.fromkeys(r["backbone"] for r in runs) for t in TASKS]
-        series = {"STL": {}}
+        series: dict[str, dict[str, tuple[float, float]]] = {"STL": {}}
         for (backbone, mode, weighting), cell in cells.items():
             for task in TASKS:
                 key = "STL" if mode != "mtl" else f"MTL ({weighting})"
@@ -55,7 +55,7 @@ def bars(rows: list[dict[str, Any]], path: Path) -> None:
                 if xs and (mode == "mtl" or mode == f"stl_{task}"):
                     series.setdefault(key, {})[f"{backbone}\n{task}"] = (
                         100 * mean(xs),
-                        100 * sd(xs) if len(xs) > 1 else math.nan,  # no error bar from one seed
+                        100 * (sd(xs) or 0.0) if len(xs) > 1 else math.nan,  # no error bar from one seed
                     )
         width = 0.8 / len(series)
         for i, (name, points) in enumerate(series.items()):

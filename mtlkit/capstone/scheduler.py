@@ -100,7 +100,7 @@ def run_queue(
                     running[key] = (_start(directory, device), directory)
             for key, (process, directory) in list(running.items()):
                 if process.poll() is not None:
-                    process.log.close()
+                    process.log.close()  # type: ignore[attr-defined]
                     status[directory.name] = process.returncode
                     if process.returncode != 0:
                         log(f"!! {directory.name} failed (exit {process.returncode}); see {directory / LOG}")
@@ -110,5 +110,5 @@ def run_queue(
         for process, _ in running.values():  # interrupted: stop our own children, keep their checkpoints
             process.terminate()
             process.wait()
-            process.log.close()
+            process.log.close()  # type: ignore[attr-defined]
     return status

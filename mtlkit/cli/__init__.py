@@ -7,7 +7,6 @@ unknown name, missing data or an unwritable folder as ``mtlkit: error: ...``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
@@ -18,7 +17,7 @@ from mtlkit.errors import UserError
 COMMANDS = ("train", "compare", "data", "capstone", "bench")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> OneLineParser:
     import importlib
 
     parser = OneLineParser(

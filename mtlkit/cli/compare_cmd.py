@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mtlkit.cli.options import (
     add_data_options,
@@ -77,7 +77,8 @@ def handle(args: argparse.Namespace) -> int:
     tasks = load_splits(next(iter(configs.values())))["train"].tasks  # missing data, unknown tasks
     for config in configs.values():  # every name and option of every run, before any output or training
         validate(config, tasks)
-    with output_folder(args.out) as out:
+    with output_folder(args.out) as folder:
+        out = cast(Path, folder)  # --out has a default
         rows = [train_one(name, config, out / name, args) for name, config in configs.items()]
         write_tables(rows, out, args)
     return 0

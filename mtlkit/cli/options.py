@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any, NoReturn
 
@@ -12,13 +12,15 @@ from mtlkit.errors import UserError
 from mtlkit.experiment import RunConfig
 from mtlkit.train_config import TrainConfig
 
-_KIND = {int: "an integer"}  # else: a number (str and switch parsers never fail)
+_KIND: dict[Any, str] = {int: "an integer"}  # else: a number (str and switch parsers never fail)
 
 
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line (not the whole usage block), exit status 2:
     ``mtlkit train: error: argument --epochs: expected a positive integer, got '-1' (see mtlkit train --help)``.
     """
+
+    commands: Mapping[str, argparse.ArgumentParser]  # the top-level parser's: command name -> its parser
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

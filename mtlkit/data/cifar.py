@@ -145,7 +145,8 @@ def _field(batch: dict[str, Any], key: str, path: Path) -> Any:
 def _read_part(name: str, folder: Path, part: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Images uint8 ``[N, 3, 32, 32]`` and raw label arrays of the ``train`` or ``test`` pickles."""
     label_keys = {"cifar10": ["labels"], "cifar100": ["fine_labels", "coarse_labels"]}[name]
-    images, labels = [], {k: [] for k in label_keys}
+    images: list[np.ndarray] = []
+    labels: dict[str, list[np.ndarray]] = {k: [] for k in label_keys}
     for file in FILES[name][part]:
         path = folder / file
         batch = _unpickle(path)

@@ -81,7 +81,8 @@ class DeviceLoader:
             index = order[batch]
             images = self.images[index]
             if params is not None:
-                images = crop_flip(images, *(p[batch] for p in params), self.pad)
+                dy, dx, flipped = (p[batch] for p in params)
+                images = crop_flip(images, dy, dx, flipped, self.pad)
             yield self._finish(images), {task: y[index] for task, y in self.labels.items()}
 
     def _finish(self, images: Tensor) -> Tensor:

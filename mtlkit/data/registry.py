@@ -16,9 +16,7 @@ from mtlkit.errors import UserError, unknown_name
 from mtlkit.registry import Registry
 
 if TYPE_CHECKING:
-    from mtlkit.data.sources import CifarSource, ShapesSource
-
-    Source = CifarSource | ShapesSource
+    from mtlkit.data.sources import Source
 
 SPLITS = ("train", "val", "test")
 

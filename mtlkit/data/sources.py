@@ -52,6 +52,9 @@ class ShapesSource:
         )
 
 
+Source = CifarSource | ShapesSource
+
+
 def _cifar(name: str, root: str | os.PathLike | None, download: bool) -> CifarSource:
     """The CIFAR files under ``root`` (default ``default_root()``), fetched there first when ``download``."""
     from mtlkit.data import cifar

@@ -18,12 +18,15 @@ those defaults.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import Tensor, nn
 
 from mtlkit.errors import UserError
+
+if TYPE_CHECKING:
+    from mtlkit.backbones.base import Backbone
 
 # Keys that results put next to the task names: count_parameters' "shared" and "total", evaluate's
 # "coarse_from_fine"; a task of that name would be overwritten by them.
@@ -47,14 +50,16 @@ def check_tasks(tasks: Mapping[str, int]) -> dict[str, int]:
     return dict(tasks)
 
 
-def check_backbone(backbone: nn.Module, needs_stages: bool = False) -> None:
-    """Fail with a clear message when ``backbone`` does not follow the mtlkit backbone protocol."""
+def check_backbone(backbone: nn.Module, needs_stages: bool = False) -> Backbone:
+    """``backbone``, typed as the mtlkit backbone contract (:class:`~mtlkit.backbones.base.Backbone`)
+    once checked to have its attributes; a clear message when it does not."""
     needed = ("num_features", "stages", "stage_dims", "pool") if needs_stages else ("num_features",)
     if missing := [name for name in needed if not hasattr(backbone, name)]:
         raise UserError(
             f"backbone {type(backbone).__name__} lacks {missing}: use mtlkit.backbones.create(name) "
             "or a module with num_features, stages, stage_dims and pool"
         )
+    return cast("Backbone", backbone)
 
 
 def unique(parameters: Iterable[nn.Parameter]) -> list[nn.Parameter]:
@@ -91,6 +96,17 @@ class MultiTaskModel(nn.Module):
 
     def extra_repr(self) -> str:
         return f"tasks={self.tasks}"
+
+
+def tasks_of(model: nn.Module) -> dict[str, int]:
+    """``model.tasks`` (``{task: number of classes}``): a MultiTaskModel's, or a plain module's own."""
+    tasks = model.tasks if isinstance(model, MultiTaskModel) else getattr(model, "tasks", None)
+    if not isinstance(tasks, Mapping):
+        raise UserError(
+            f"model {type(model).__name__} has no tasks dict: set self.tasks = {{task: number of classes}} "
+            "or subclass mtlkit.models.MultiTaskModel"
+        )
+    return dict(tasks)
 
 
 def one_group(model: nn.Module, lr: float) -> list[dict[str, Any]]:

@@ -17,11 +17,9 @@ from torch import nn
 
 from mtlkit.errors import UserError
 from mtlkit.models.base import MultiTaskModel, check_tasks
-from mtlkit.models.cross_stitch import CrossStitch
 from mtlkit.models.hard_sharing import HardSharing
 from mtlkit.models.heads import HeadSpec
 from mtlkit.models.single_task import SingleTask
-from mtlkit.models.soft_sharing import SoftSharing
 from mtlkit.registry import Registry
 
 Head = str | HeadSpec | Mapping[str, Any]
@@ -59,8 +57,8 @@ def hard(make_backbone: Backbones, tasks: dict[str, int], head: Head = "linear")
     return HardSharing(make_backbone.first(), tasks, head=head)
 
 
-ARCHITECTURES.add("soft", SoftSharing)
-ARCHITECTURES.add("cross_stitch", CrossStitch)
+ARCHITECTURES.add("soft", "mtlkit.models.soft_sharing:SoftSharing")
+ARCHITECTURES.add("cross_stitch", "mtlkit.models.cross_stitch:CrossStitch")
 
 
 def archs() -> list[str]:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from torch import Tensor, nn
 
@@ -47,6 +47,9 @@ from mtlkit.errors import UserError
 from mtlkit.models.base import MultiTaskModel, check_backbone, check_tasks
 from mtlkit.models.cross_stitch_unit import CrossStitchUnit
 from mtlkit.models.heads import HeadSpec, build_heads
+
+if TYPE_CHECKING:
+    from mtlkit.backbones.base import Backbone
 
 SGD_ALPHA_LR_MULT = 100.0  # the paper's order: an SGD step scales with the (relatively small) alpha gradient
 ADAPTIVE_ALPHA_LR_MULT = 10.0  # Adam(W): the step is ~lr whatever the gradient scale
@@ -73,9 +76,8 @@ class CrossStitch(MultiTaskModel):
             )
         self.alpha_lr_mult = None if alpha_lr_mult is None else float(alpha_lr_mult)
         self.columns = nn.ModuleDict({task: make_backbone() for task in self.tasks})
-        first = next(iter(self.columns.values()))
-        for column in self.columns.values():
-            check_backbone(column, needs_stages=True)
+        checked = [check_backbone(column, needs_stages=True) for column in self.columns.values()]
+        first = checked[0]
         dims = list(first.stage_dims)[:-1] if skip_last else list(first.stage_dims)
         self.units = nn.ModuleList(CrossStitchUnit(len(self.tasks), d, init_self, per_channel) for d in dims)
         self.trunks, self.heads = nn.ModuleDict(), nn.ModuleDict()
@@ -83,24 +85,30 @@ class CrossStitch(MultiTaskModel):
             self.trunks[task], heads = build_heads(head, first.num_features, {task: k})
             self.heads[task] = heads[task]
 
+    def _columns(self) -> list[Backbone]:
+        return [cast("Backbone", column) for column in self.columns.values()]  # checked in __init__
+
+    def _units(self) -> list[CrossStitchUnit]:
+        return [cast(CrossStitchUnit, unit) for unit in self.units]
+
     def forward(self, images: Tensor) -> dict[str, Tensor]:
-        columns = list(self.columns.values())
+        columns, units = self._columns(), self._units()
         xs = [images] * len(columns)
         for depth in range(len(columns[0].stages)):
             xs = [column.stages[depth](x) for column, x in zip(columns, xs, strict=True)]
-            if depth < len(self.units):
-                xs = self.units[depth](xs)
+            if depth < len(units):
+                xs = units[depth](xs)
         return {
             task: self.heads[task](self.trunks[task](column.pool(x)))
-            for (task, column), x in zip(self.columns.items(), xs, strict=True)
+            for task, column, x in zip(self.tasks, columns, xs, strict=True)
         }
 
     def alphas(self) -> list[Tensor]:
         """The current mixing weights of each unit, ``[T, T, C]`` (detached, on the CPU) for plots."""
-        return [unit.alpha.detach().cpu().clone() for unit in self.units]
+        return [unit.alpha.detach().cpu().clone() for unit in self._units()]
 
     def alpha_parameters(self) -> list[nn.Parameter]:
-        return [unit.alpha for unit in self.units]
+        return [unit.alpha for unit in self._units()]
 
     def alpha_lr_multiplier(self, optimizer: str | None = None) -> float:
         """The alphas' learning-rate multiplier: ``alpha_lr_mult`` if set, else by optimiser (see above)."""
@@ -127,9 +135,9 @@ class CrossStitch(MultiTaskModel):
 
     def shared_parameters(self) -> list[nn.Parameter]:
         """Depth by depth: every column's mixed stage, then the unit's alphas (the last unit last)."""
-        columns = list(self.columns.values())
+        columns = self._columns()
         shared: list[nn.Parameter] = []
-        for depth, unit in enumerate(self.units):
+        for depth, unit in enumerate(self._units()):
             shared += [p for column in columns for p in column.stages[depth].parameters()]
             shared.append(unit.alpha)
         return shared

@@ -13,6 +13,9 @@ C = channels of a conv map ``[B, C, H, W]`` or embedding size of tokens ``[B, N,
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 import torch
 from torch import Tensor, nn
 
@@ -45,7 +48,10 @@ class CrossStitchUnit(nn.Module):
         # channels sit at dim 1 of a conv map [B, C, H, W], last of tokens [B, N, D] or features [B, D]
         shape = (1, -1, 1, 1) if xs[0].ndim == 4 else (-1,)
         alpha = self.alpha.to(xs[0].dtype)  # keep bf16 activations bf16 under autocast
-        return [sum(alpha[i, j].reshape(shape) * x for j, x in enumerate(xs)) for i in range(len(xs))]
+        return [
+            reduce(operator.add, (alpha[i, j].reshape(shape) * x for j, x in enumerate(xs)))
+            for i in range(len(xs))
+        ]
 
     @torch.no_grad()
     def set_identity(self) -> None:

@@ -25,7 +25,7 @@ class HardSharing(MultiTaskModel):
         head: str | HeadSpec | Mapping[str, Any] = "linear",
     ) -> None:
         super().__init__()
-        check_backbone(backbone)
+        backbone = check_backbone(backbone)
         self.tasks = check_tasks(tasks)
         self.backbone = backbone
         self.trunk, self.heads = build_heads(head, backbone.num_features, self.tasks)

@@ -26,7 +26,7 @@ class SingleTask(MultiTaskModel):
         head: str | HeadSpec | Mapping[str, Any] = "linear",
     ) -> None:
         super().__init__()
-        check_backbone(backbone)
+        backbone = check_backbone(backbone)
         self.tasks = check_tasks({task: num_classes})
         self.task = task
         self.backbone = backbone

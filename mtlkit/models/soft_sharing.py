@@ -52,9 +52,8 @@ class SoftSharing(MultiTaskModel):
             raise UserError(f"soft sharing coupling must be >= 0, got {coupling}")
         self.coupling = float(coupling)
         self.backbones = nn.ModuleDict({task: make_backbone() for task in self.tasks})
-        first = next(iter(self.backbones.values()))
-        for backbone in self.backbones.values():
-            check_backbone(backbone)
+        checked = [check_backbone(backbone) for backbone in self.backbones.values()]
+        first = checked[0]
         self.trunks = nn.ModuleDict()
         self.heads = nn.ModuleDict()
         for task, k in self.tasks.items():

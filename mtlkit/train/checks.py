@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from mtlkit.errors import UserError
+from mtlkit.models.base import tasks_of
 
 if TYPE_CHECKING:
     from mtlkit.data import TaskDataset
@@ -61,7 +62,9 @@ def check_batches(
 def single_value_batch_norms(model: nn.Module, image_shape: tuple[int, ...]) -> list[str]:
     """The BatchNorm layers that see one value per channel for a batch of one image, found with one
     forward pass in eval mode (no running statistics change) on a blank image."""
-    norms = {m: name for name, m in model.named_modules() if isinstance(m, _BATCH_NORMS)}
+    norms: dict[nn.Module, str] = {
+        m: name for name, m in model.named_modules() if isinstance(m, _BATCH_NORMS)
+    }
     if not norms:
         return []
     seen: list[str] = []
@@ -99,7 +102,7 @@ def check_data(
     for split, data in (("train", train), ("val", val)):
         if data is None:
             continue
-        missing = [t for t in model.tasks if t not in data.labels]
+        missing = [t for t in tasks_of(model) if t not in data.labels]
         if missing:
             raise UserError(
                 f"the {split} data has no labels for task(s) {missing}; it has {list(data.labels)}"

@@ -68,7 +68,7 @@ def evaluate(
             parts = [losses[t] * batch for t in tasks] + [correct[t] for t in tasks]
             cff = (
                 coarse_from_fine_correct(logits["fine"], labels["coarse"], coarse_of_fine)
-                if with_cff
+                if coarse_of_fine is not None  # with_cff
                 else torch.zeros((), device=precision.device)
             )
             sums += torch.stack([p.float() for p in [*parts, cff]])

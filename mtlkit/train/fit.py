@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import Tensor, nn
 
 from mtlkit.errors import UserError
-from mtlkit.models.base import regularizer, shared_parameters
+from mtlkit.models.base import regularizer, shared_parameters, tasks_of
 from mtlkit.train import checkpoint as ckpt
 from mtlkit.train import distributed
 from mtlkit.train.checks import batch_sizes, check_batches, check_data, drops_last
@@ -85,7 +85,7 @@ def fit(
     if context is not None and not (isinstance(device, str) and device == "auto"):
         raise UserError("pass either device or context (which holds the device), not both")
     check_data(model, train, val, resume, checkpoint_dir)
-    weighting = _weighting(weighting, model.tasks)
+    weighting = _weighting(weighting, tasks_of(model))
     if context is None:
         context = setup(config, device, model=model, weighting=weighting)
     context = context.check(model, weighting)  # a no-op for the pair setup() checked
@@ -94,7 +94,7 @@ def fit(
     sizes = batch_sizes(len(train), config.batch_size, drop_last, ctx.world_size)
     check_batches(model, sizes, config.batch_size, ctx.world_size, tuple(train.images.shape[1:]))
     cadence = ckpt.Cadence(config.checkpoint_every, config.checkpoint_seconds, precision.device.type)
-    tasks = list(model.tasks)
+    tasks = list(tasks_of(model))
     model.to(precision.device)
     if precision.channels_last:
         model.to(memory_format=torch.channels_last)
@@ -114,7 +114,7 @@ def fit(
     )
     state = _initial_state(model, weighting, config, precision, len(loader), tasks)
     if resume:
-        state.restore(checkpoint_dir)
+        state.restore(cast(Path, checkpoint_dir))  # check_data: resume needs a checkpoint_dir
     start = state.epochs_done
 
     wrapped = distributed.wrap(model, ctx, precision.device)
@@ -122,13 +122,15 @@ def fit(
     shared = shared_parameters(model)
     val_loader = _eval_loader(val, config.batch_size, precision)
     progress = progress and ctx.is_main
-    writes = checkpoint_dir is not None and ctx.is_main
+    save_to = checkpoint_dir if ctx.is_main else None  # only rank 0 writes
     run = _Run(
         step_model, loader, state, shared, precision, config.label_smoothing, tasks, progress, ctx, len(sizes)
     )
     bar = _epoch_bar(progress, start, config.epochs)
-    if writes and not resume:  # a fresh run: an earlier run's last.pt must not be resumed as this one's
-        ckpt.remove(checkpoint_dir)
+    if (
+        save_to is not None and not resume
+    ):  # a fresh run: an earlier run's last.pt must not be resumed as this one's
+        ckpt.remove(save_to)
     for epoch in range(start, config.epochs):
         torch.manual_seed(config.seed * 100_003 + epoch)  # dropout & co. depend only on (seed, epoch)
         loader.set_epoch(epoch)
@@ -140,9 +142,9 @@ def fit(
         )
         weighting.epoch_end({t: record["train"][t]["loss"] for t in tasks})
         state.end_epoch(record, keep_last=val is None)
-        if writes and cadence.due(epoch + 1, config.epochs):
+        if save_to is not None and cadence.due(epoch + 1, config.epochs):
             with cadence.saving():
-                state.save(checkpoint_dir)
+                state.save(save_to)
         _report(bar, record, tasks)
         for callback in callbacks:
             callback(record)
@@ -154,7 +156,7 @@ def fit(
 
 
 def _initial_state(
-    model: nn.Module, weighting: nn.Module, config: TrainConfig, precision: Precision, steps: int, tasks
+    model: nn.Module, weighting: Weighting, config: TrainConfig, precision: Precision, steps: int, tasks
 ) -> TrainState:
     """Optimiser (cross-stitch alphas: lr by optimiser), per-step schedule, loss scaler, empty history."""
     groups = param_groups(model, weighting, config.lr, config.weight_decay, config.optimizer)
@@ -171,7 +173,7 @@ def _initial_state(
 class _Run:
     """What every training step of one ``fit`` call uses."""
 
-    step_model: nn.Module  # the model as called (DDP-wrapped and/or compiled)
+    step_model: Callable[[Tensor], dict[str, Tensor]]  # the model as called (DDP-wrapped and/or compiled)
     loader: DeviceLoader
     state: TrainState  # the plain model, weighting, optimiser, schedule, loss scaler
     shared: list[nn.Parameter]
@@ -199,7 +201,7 @@ def _train_epoch(run: _Run) -> dict[str, Any]:
     if run.ctx.enabled:  # images and metrics summed over ranks
         counts = torch.tensor([float(seen)], device=device)
         sums = distributed.all_reduce_sum(torch.cat([sums, counts]), run.ctx)
-        seen = sums[-1].item()
+        seen = int(sums[-1].item())  # a sum of whole counts
     totals = sums.tolist()  # the one host synchronisation of the epoch
     seconds = time.perf_counter() - started
     return {

@@ -59,15 +59,17 @@ def make_optimizer(
         raise UserError(f"learning rate must be > 0, got {lr}")
     if weight_decay < 0:
         raise UserError(f"weight decay must be >= 0, got {weight_decay}")
-    fused = {"fused": True} if device.type == "cuda" else {}
+    fused = True if device.type == "cuda" else None  # None: torch's default (not fused)
     groups = list(groups)
     if name == "adamw":
-        return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay, **fused)
+        return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay, fused=fused)
     if name == "adam":
         # The study's Keras Adam: plain L2-free Adam; weight decay, if any, is coupled (torch Adam).
-        return torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay, **fused)
+        return torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay, fused=fused)
     if name == "sgd":
-        return torch.optim.SGD(groups, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay, **fused)
+        return torch.optim.SGD(
+            groups, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay, fused=fused
+        )
     raise unknown_name("optimizer", name, OPTIMIZERS)
 
 

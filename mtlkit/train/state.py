@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from mtlkit.errors import UserError
+from mtlkit.models.base import tasks_of
 from mtlkit.train import checkpoint as ckpt
 from mtlkit.train.history import History
+
+if TYPE_CHECKING:
+    from mtlkit.weighting import Weighting
 
 
 @dataclass
@@ -25,7 +29,7 @@ class TrainState:
     """The live objects of one ``fit`` call and its bookkeeping."""
 
     model: nn.Module
-    weighting: nn.Module
+    weighting: Weighting
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler
@@ -53,7 +57,7 @@ class TrainState:
             "scaler": self.scaler.state_dict(),
             "history": self.history.to_dict(),
             "best_state": self.best_weights,
-            "tasks": dict(self.model.tasks),
+            "tasks": tasks_of(self.model),
         }
 
     def save(self, directory: str | os.PathLike) -> None:
@@ -69,10 +73,10 @@ class TrainState:
         state = ckpt.load_last(directory)
         if state is None:
             return
-        if state["tasks"] != dict(self.model.tasks):
+        if state["tasks"] != tasks_of(self.model):
             raise UserError(
                 f"checkpoint in {directory} was trained on tasks {state['tasks']}, not "
-                f"{dict(self.model.tasks)}; use another output folder or delete it"
+                f"{tasks_of(self.model)}; use another output folder or delete it"
             )
         ckpt.unwrap(self.model).load_state_dict(state["model"])
         self.weighting.load_state_dict(state["weighting"])

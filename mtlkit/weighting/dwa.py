@@ -35,6 +35,11 @@ class DWA(Weighting):
         self.register_buffer("previous_losses", torch.zeros(k, dtype=torch.float64))  # L(t-2)
         self.register_buffer("_lambdas", torch.ones(k, dtype=torch.float64))
 
+    epochs_seen: Tensor  # buffers (declared for the type checker)
+    last_losses: Tensor
+    previous_losses: Tensor
+    _lambdas: Tensor
+
     def epoch_end(self, mean_losses: Mapping[str, float]) -> None:
         if set(mean_losses) != set(self.tasks):
             raise UserError(f"DWA got epoch losses for {sorted(mean_losses)}, expected {sorted(self.tasks)}")

@@ -68,6 +68,10 @@ class GradNorm(Weighting):
     """Weights that balance the gradient norms at the last shared layer; they sum to K."""
 
     gradient_method = True
+    _weights: Tensor  # buffers (declared for the type checker)
+    initial_losses: Tensor
+    _adam_m: Tensor
+    _adam_v: Tensor
 
     def __init__(
         self, tasks: Mapping[str, int] | Sequence[str], alpha: float = 1.5, lr: float = 0.025

@@ -20,6 +20,8 @@ from mtlkit.weighting.base import Weighting
 class Static(Weighting):
     """Fixed non-negative weights, one per task: ``total = sum_i w_i * L_i``."""
 
+    _weights: Tensor  # a buffer (declared for the type checker)
+
     def __init__(self, weights: Mapping[str, float]) -> None:
         super().__init__(list(weights))
         values = [float(weights[t]) for t in self.tasks]
