@@ -54,9 +54,12 @@ def attacks(host: dict[str, str]) -> dict[str, str]:
     unix = _try(
         "unix socket", f"import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect({host['unix']!r})"
     )
+    # Connection files (kernel-ID.json holding the HMAC "key"); a package's kernel-logo.json schema is not one.
     kernels = (
-        "import glob\nresults['kernel files'] = [f for d in ('/tmp', '/root', '/run', "
-        f"{host['runtime']!r}) for f in glob.glob(d + '/**/kernel-*.json', recursive=True)]\n"
+        "import glob\ndef connection(f):\n    try:\n        return '\"key\"' in open(f).read()\n"
+        "    except OSError:\n        return False\n"
+        "results['kernel files'] = [f for d in ('/tmp', '/root', '/run', "
+        f"{host['runtime']!r}) for f in glob.glob(d + '/**/kernel-*.json', recursive=True) if connection(f)]\n"
     )
     fork = (
         "import os, time\nkids = []\ntry:\n    while len(kids) < 5000:\n        pid = os.fork()\n"

@@ -41,6 +41,8 @@ def test_documented_nbgrader_commands_from_the_repository_layout(tmp_path):
     name = "06_evaluation"
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    # generate_feedback imports autograder.preprocessors from the folder of nbgrader_config.py.
+    shutil.copytree(ROOT / "autograder", course / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "solutions" / name, course / "solutions" / name)
     solved = [grade_id(c) for c in release(name).cells if c.metadata.get("nbgrader", {}).get("solution")]
     submitted = course / "autograder" / "submitted" / "alice" / name / f"{name}.ipynb"
