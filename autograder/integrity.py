@@ -1,12 +1,9 @@
 """Integrity flags: code in a submission that could fool the tests instead of passing them.
 
-The tests run in the student's own Python process, so code can hook IPython (input/AST transformers,
-event callbacks, custom exception handlers), replace builtins, patch a module the tests call
-(``torch.allclose = ...``) or redefine a helper of a test cell. None of that is needed to solve an
-exercise. The grader still grades the notebook, but marks the row ``needs review`` with the reasons,
-found by reading the syntax tree of every code cell the student wrote or changed (not run).
-Code that hides what it does (``exec``, ``eval``, ``compile``, ``__import__``, ``importlib``) is
-flagged too, since a hook can be built from strings at run time.
+The tests run in the student's own Python process, so code can hook IPython, replace builtins, patch a
+module the tests call or redefine a test helper; none of that solves an exercise. Such a notebook is
+graded but marked ``needs review``, with the reasons read from the syntax tree of every cell the student
+wrote or changed (nothing is run). Code built at run time (``exec``, ``__import__``, ...) is flagged too.
 """
 
 from __future__ import annotations

@@ -26,7 +26,6 @@ from pathlib import Path
 NOBODY = 65534
 CGROUP = Path("/sys/fs/cgroup")
 SPEC_VARIABLE = "MTLKIT_JAIL"
-PATH = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])
 
 
 @dataclass
@@ -119,7 +118,7 @@ def kernel_env() -> dict[str, str]:
     """The kernel's whole environment: a home in its tmpfs, mtlkit importable, exercises in smoke mode."""
     package = _mtlkit()
     return {
-        "PATH": PATH,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
         "HOME": "/tmp",
         "TMPDIR": "/tmp",
         "MPLBACKEND": "Agg",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import os
 import pickle
 import shutil
@@ -30,15 +31,12 @@ _NO_START = ("Kernel died before replying to kernel_info", "Kernel didn't respon
 _DIED = ("DeadKernelError", "Kernel died")
 
 
-def _environment(work: Path, runtimes: Path) -> dict[str, str]:
-    """The child's environment: its own Jupyter folders (with the jailed kernelspec), none of the caller's."""
-    keep = ("LANG", "LC_ALL", "PYTHONPATH", "OMP_NUM_THREADS")
-    env = {key: os.environ[key] for key in keep if key in os.environ}
+def _jupyter_folders(work: Path, runtimes: Path) -> dict[str, str]:
+    """The child's own Jupyter folders (with the jailed kernelspec): none of the instructor's config."""
     kernels = work / "jupyter" / "kernels" / "python3"
     kernels.mkdir(parents=True)
     (kernels / "kernel.json").write_text(json.dumps(jail.kernelspec()))
-    return env | {
-        "PATH": jail.PATH,
+    return {
         "HOME": str(work),
         "JUPYTER_PATH": str(work / "jupyter"),
         "JUPYTER_DATA_DIR": str(work / "jupyter"),
@@ -111,24 +109,13 @@ def _failure(course: Path, log: list[str]) -> dict:
     return {"error": f"nbgrader could not run the notebook: {last[-200:]}"}
 
 
-class _Capture(logging.Handler):
-    """Keeps the log lines of the student being graded (to explain a failure in grades.csv)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 def _grade_item(manifest: dict, item: dict, runtimes: Path) -> dict:
     from nbgrader.converters import Autograde, GenerateFeedback
 
     work = Path(manifest["work"])
     course, runtime = work / f"s{item['index']}", runtimes / f"s{item['index']}"
     spec = _prepare(course, runtime, manifest, item)
-    capture = _Capture()
+    capture = logging.handlers.BufferingHandler(capacity=2**31)  # the log explains a failure
     logging.getLogger().addHandler(capture)
     seconds = {}
     try:
@@ -139,12 +126,13 @@ def _grade_item(manifest: dict, item: dict, runtimes: Path) -> dict:
             settings.run(converter, config)
             seconds[step] = round(time.perf_counter() - start, 2)
     except Exception as err:
-        capture.lines.append(f"{type(err).__name__}: {err}")
+        logging.getLogger().error("%s: %s", type(err).__name__, err)
     finally:
         logging.getLogger().removeHandler(capture)
         jail.remove_cgroups(spec.cgroup)  # and whatever was still running in them
+    log = [capture.format(record) for record in capture.buffer]
     try:
-        return {**_outcome(course, manifest, item["student"], capture.lines), "seconds": seconds}
+        return {**_outcome(course, manifest, item["student"], log), "seconds": seconds}
     finally:
         if manifest["keep_work"] and (course / "kernel.log").is_file():
             shutil.copyfile(course / "kernel.log", work / f"s{item['index']}-kernel.log")
@@ -152,13 +140,13 @@ def _grade_item(manifest: dict, item: dict, runtimes: Path) -> dict:
         shutil.rmtree(runtime, ignore_errors=True)
 
 
-def _last_line(log: Path, chars: int = 4000) -> str:
-    """The last non-empty line of a kernel's output file (why it could not start)."""
-    if not log.is_file():
-        return ""
-    with open(log, "rb") as f:
-        f.seek(max(0, log.stat().st_size - chars))
-        lines = [line for line in f.read().decode(errors="replace").splitlines() if line.strip()]
+def _last_line(log: Path) -> str:
+    """The last non-empty line of a kernel's output file (why it could not start: no student code ran)."""
+    lines = (
+        [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+        if log.is_file()
+        else []
+    )
     return lines[-1].strip()[-200:] if lines else ""
 
 
@@ -167,9 +155,7 @@ def _grade_all(manifest: dict, results) -> None:
     if os.geteuid() == 0 and manifest["jailed"]:  # private mount namespace: see the module docstring
         size = f"size={RUNTIME_BYTES},mode=0755"
         subprocess.run(["mount", "-t", "tmpfs", "-o", size, "tmpfs", str(runtimes)], check=True)
-    environment = _environment(Path(manifest["work"]), runtimes)
-    os.environ.clear()
-    os.environ.update(environment)
+    os.environ.update(_jupyter_folders(Path(manifest["work"]), runtimes))  # the rest: runner._env()
     try:
         for item in manifest["items"]:
             try:

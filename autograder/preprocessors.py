@@ -1,13 +1,4 @@
-"""nbgrader preprocessors of the grader: output capped while a notebook runs; hidden tests kept hidden.
-
-- ``CappedExecute`` is nbgrader's Execute with two caps on what the grading child collects from the
-  kernel *while* it runs (nbgrader's LimitOutput trims only afterwards, once it is all in memory): no
-  ZeroMQ message over ``max_message_bytes`` is received at all (libzmq's ZMQ_MAXMSGSIZE drops it), and
-  after ``max_output_bytes`` of outputs in one notebook the rest is replaced by one note.
-- ``HiddenTestFeedback`` (feedback step, after nbgrader's ClearHiddenTests removed the hidden source):
-  a cell that held hidden tests keeps its score and only ``ErrorName: message`` of its error, never the
-  traceback (IPython's traceback quotes the lines around the failure, i.e. the hidden test's source).
-"""
+"""nbgrader preprocessors of the grader: output capped while a notebook runs; hidden tests kept hidden."""
 
 from __future__ import annotations
 
@@ -22,7 +13,9 @@ TRUNCATED = "\n... output truncated by the grader: this notebook printed more th
 
 
 class CappedExecute(Execute):
-    """nbgrader's Execute, collecting at most ``max_output_bytes`` of outputs per notebook."""
+    """nbgrader's Execute, capping what it collects *while* the kernel runs (nbgrader's LimitOutput trims
+    only afterwards): no ZeroMQ message over ``max_message_bytes`` is received (libzmq's ZMQ_MAXMSGSIZE),
+    and after ``max_output_bytes`` of outputs in one notebook the rest is replaced by one note."""
 
     max_output_bytes = Integer(20 * 2**20).tag(config=True)
     max_message_bytes = Integer(32 * 2**20).tag(config=True)
@@ -55,7 +48,8 @@ class CappedExecute(Execute):
 
 
 class HiddenTestFeedback(ClearHiddenTests):
-    """ClearHiddenTests for feedback: also reduce those cells' errors to their name and message."""
+    """ClearHiddenTests for feedback: those cells' errors keep only ``ErrorName: message``, never the
+    traceback (IPython's traceback quotes the lines around the failure: the hidden test's source)."""
 
     def preprocess_cell(self, cell, resources, cell_index):
         if self._remove_hidden_test_region(cell) and cell.cell_type == "code":

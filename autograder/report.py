@@ -64,22 +64,25 @@ def _key(row: dict[str, str]) -> tuple[str, str]:
     return (row["assignment"], row["student_id"] or "file:" + row.get("submission", ""))
 
 
-def write(path: Path, assignment: str, rows: list[Row]) -> None:
-    """Put ``rows`` into ``path``, replacing the rows of the same students in ``assignment`` and keeping
-    all others (other assignments, and students of this one not in this batch, e.g. graded earlier)."""
+def _cells(row: Row) -> dict[str, str]:
+    """A row as grades.csv cells: numbers as ``%g``, text a spreadsheet will not run."""
+    text = {k: _safe(v) for k, v in asdict(row).items() if isinstance(v, str)}
+    return text | {"score": _fmt(row.score), "max_score": _fmt(row.max_score)}
+
+
+def write(path: Path, rows: list[Row]) -> None:
+    """Put ``rows`` into ``path``, replacing the rows of the same students and assignment, keeping all
+    others (other assignments, and students not in this batch, e.g. graded earlier)."""
     with _locked(path):
-        new_keys = {_key({**asdict(r), "assignment": assignment}) for r in rows}
-        kept = [r for r in read(path) if _key(r) not in new_keys]
-        new = [
-            {**{k: _safe(v) if isinstance(v, str) else v for k, v in asdict(r).items()}}
-            | {"score": _fmt(r.score), "max_score": _fmt(r.max_score)}
-            for r in rows
-        ]
-        merged = sorted(kept + new, key=lambda r: (r["assignment"], r["student_id"], r.get("submission", "")))
+        new = [_cells(r) for r in rows]
+        replaced = {_key(r) for r in new}
+        merged = [r for r in read(path) if _key(r) not in replaced] + new
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=FIELDS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-        writer.writerows({k: r.get(k, "") for k in FIELDS} for r in merged)
+        writer.writerows(
+            sorted(merged, key=lambda r: (r["assignment"], r["student_id"], r.get("submission", "")))
+        )
         write_text(path, buffer.getvalue())
 
 

@@ -1,21 +1,7 @@
 """Find the notebooks in a folder or an LMS zip and tell whose they are.
 
-Naming rules (documented in autograder/README.md), in this order:
-
-- a folder per student: the folder name is the student id; a Moodle folder
-  ``Full Name_123456_assignsubmission_file_`` gives ``123456``; the notebook may sit anywhere inside (e.g.
-  nbgrader's ``<id>/<assignment>/<assignment>.ipynb``);
-- a Moodle flat file ``Full Name_123456_assignsubmission_file_<original name>``: ``123456``;
-- a Canvas bulk download ``name[_late]_<user id>_<submission id>_<original name>``, the original name
-  ending with the assignment's: the numeric Canvas user id (two students with the same name differ);
-- any other flat file ``<student_id><separator><assignment>.ipynb``: all the text before the assignment's
-  name, without the separators `` _-.`` (and a ``Copy of``) next to it: ``j_doe_06_evaluation`` -> ``j_doe``;
-- a file name must end with the assignment's name; ``-1``/`` (1)`` copy suffixes are ignored, and so is a
-  leading ``Copy of ``/``Copy_of_`` (Colab's "Save a copy"): a flat file that is only the assignment's
-  name, with or without those, belongs to nobody and gets an error row;
-- a single top-level folder (``submissions/`` in a zip) is opened, so one student's folder alone is not
-  recognised as a student: give at least two, or name the files ``<student_id>_<assignment>.ipynb``.
-- a zip entry that cannot be extracted safely is an error row of its own (extract_zip).
+The naming rules (folders per student, Moodle, Canvas, other flat files, copy suffixes, wrapper folders,
+zip entries that cannot be extracted) are listed in autograder/README.md, "How files map to students".
 """
 
 from __future__ import annotations

@@ -272,14 +272,13 @@ def test_grades_csv_replaces_regraded_students_and_keeps_the_rest(tmp_path):
     path = tmp_path / "grades.csv"
     report.write(
         path,
-        "a1",
         [
             report.Row("ann", "a1", 3.0, 6.0, "graded", "", "ann.ipynb"),
             report.Row("bo", "a1", 2.0, 6.0, "graded", "", "bo.ipynb"),
         ],
     )
-    report.write(path, "a2", [report.Row("ann", "a2", None, 5.0, "error", "not JSON", "x.ipynb")])
-    report.write(path, "a1", [report.Row("ann", "a1", 6.0, 6.0, "graded", "", "ann-1.ipynb")])  # a re-run
+    report.write(path, [report.Row("ann", "a2", None, 5.0, "error", "not JSON", "x.ipynb")])
+    report.write(path, [report.Row("ann", "a1", 6.0, 6.0, "graded", "", "ann-1.ipynb")])  # a re-run
     rows = report.read(path)
     assert [(r["assignment"], r["student_id"], r["score"], r["status"]) for r in rows] == [
         ("a1", "ann", "6", "graded"),
@@ -326,11 +325,13 @@ def test_one_oversized_zip_entry_is_an_error_row_and_the_rest_is_graded(tmp_path
 
 def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path):
     evil = report.Row("=HYPERLINK(1)", "a", 1.0, 2.0, "graded", "+cmd", "@sum.ipynb")
-    report.write(tmp_path / "grades.csv", "a", [evil, report.Row("-x", "a", None, 2.0, "error", "ok", "f")])
+    report.write(tmp_path / "grades.csv", [evil, report.Row("-x", "a", None, 2.0, "error", "ok", "f")])
     rows = report.read(tmp_path / "grades.csv")
     assert {r["student_id"] for r in rows} == {"'=HYPERLINK(1)", "'-x"}
     assert {r["reason"] for r in rows} == {"'+cmd", "ok"} and "'@sum.ipynb" in {r["submission"] for r in rows}
     assert {r["score"] for r in rows} == {"1", ""}
+    report.write(tmp_path / "grades.csv", [report.Row("-x", "a", 2.0, 2.0, "graded", "", "f")])  # a re-run
+    assert [r["score"] for r in report.read(tmp_path / "grades.csv") if r["student_id"] == "'-x"] == ["2"]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
