@@ -93,14 +93,14 @@ QUICK = Preset(
         },
     },
     common={
-        "epochs": 8,
+        "epochs": 6,
         "batch_size": 64,
         "optimizer": "adamw",
         "lr": 3e-3,
         "weight_decay": 5e-4,
         "schedule": "cosine",
         "augment": True,
-        "limit": 3000,
+        "limit": 2500,
     },
     seeds=(0, 1, 2),  # three seeds: the fewest that give the paired intervals a meaning
 )

@@ -18,10 +18,11 @@ def quick_mtl_cnn():
 
 def test_split_sizes_follow_load_splits_and_drop_last():
     config = quick_mtl_cnn().config
-    # shapes: a pool of 11,000 -> 1,100 val and 9,900 train; the quick preset caps splits at 3,000,
-    # and fit trains 3,000 // 64 = 46 full batches of 64
-    assert (config.limit, config.train.batch_size, config.val_fraction) == (3000, 64, 0.1)
-    assert split_sizes(config) == (46 * 64, 1100, 2000)
+    # shapes: a pool of 11,000 -> 1,100 val and 9,900 train, and a test pool of 2,000; the preset caps
+    # each split at `limit` images, and fit trains only full batches (drop_last)
+    limit, batch = config.limit, config.train.batch_size
+    assert config.val_fraction == 0.1 and 1100 <= limit <= 9900
+    assert split_sizes(config) == (limit // batch * batch, 1100, 2000)
 
 
 def test_one_runs_flops_by_hand():
@@ -30,7 +31,8 @@ def test_one_runs_flops_by_hand():
     forward = count_flops(build_model(planned.config, {"fine": 12, "coarse": 4}))  # a real CPU model
     assert row.forward_flops == forward > 0
     epochs = planned.config.train.epochs
-    assert row.flops == 3 * forward * 2944 * epochs + forward * (1100 * epochs + 2000)
+    trained = planned.config.limit // 64 * 64
+    assert row.flops == 3 * forward * trained * epochs + forward * (1100 * epochs + 2000)
 
 
 def test_the_grid_is_grouped_by_dataset_backbone_and_mode():
