@@ -20,14 +20,10 @@ class _Parser(argparse.ArgumentParser):
 
 def positive_int(text: str) -> int:
     """argparse type: whole seconds from 1 (0 or less would switch the per-cell timeout off) to a day."""
-    expected = f"expected a positive whole number of seconds up to {settings.MAX_TIMEOUT}, got {text!r}"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(expected) from None
-    if not 1 <= value <= settings.MAX_TIMEOUT:
-        raise argparse.ArgumentTypeError(expected)
-    return value
+    if not (text.isdigit() and 1 <= int(text) <= settings.MAX_TIMEOUT):
+        expected = f"expected a positive whole number of seconds up to {settings.MAX_TIMEOUT}"
+        raise argparse.ArgumentTypeError(f"{expected}, got {text!r}")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:

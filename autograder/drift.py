@@ -1,10 +1,19 @@
-"""Compare a released notebook with what ``nbgrader generate_assignment`` makes from its master."""
+"""``python -m autograder check``: is every committed exercise what nbgrader generates from its master?"""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
+import nbformat
 from nbformat import NotebookNode
+from traitlets.config import Config
+
+from mtlkit.errors import UserError
+
+from . import EXERCISES, SOLUTIONS, assignments, settings
 
 VOLATILE_CELL_METADATA = ("execution", "collapsed", "scrolled", "ExecuteTime", "colab", "outputId", "id")
 
@@ -33,3 +42,48 @@ def differences(released: NotebookNode, fresh: NotebookNode) -> list[str]:
     if outputs:
         problems.append(f"cells {outputs} have outputs or execution counts (strip them)")
     return problems
+
+
+def generate(course: Path, *assignments: str, config: Config | None = None) -> None:
+    """nbgrader's generate_assignment of ``course/source/<name>`` for each name, with the settings
+    ``config`` (default: nbgrader_config.py now); UserError when nbgrader fails (its log says why)."""
+    from nbgrader.converters import GenerateAssignment
+
+    config = settings.shared() if config is None else config
+    for name in assignments:
+        try:
+            settings.run(GenerateAssignment, settings.course_config(str(course), name, config))
+        except Exception as err:
+            raise UserError(
+                f"nbgrader generate_assignment failed on {name}: {type(err).__name__}: {err}"
+            ) from err
+
+
+def drift_all(names: list[str] | None = None) -> dict[str, list[str]]:
+    """Differences between exercises/ and a fresh ``generate_assignment`` of solutions/, per assignment."""
+    names = assignments() if names is None else names
+    with tempfile.TemporaryDirectory(prefix="mtlkit-check-") as tmp:
+        stage = Path(tmp)
+        for name in names:
+            shutil.copytree(SOLUTIONS / name, stage / "source" / name, ignore=shutil.ignore_patterns(".*"))
+        generate(stage, *names)
+        problems = {}
+        for name in names:
+            committed = EXERCISES / name / f"{name}.ipynb"
+            if not committed.is_file():
+                problems[name] = [f"{committed} is missing"]
+                continue
+            fresh = nbformat.read(stage / "release" / name / f"{name}.ipynb", as_version=4)
+            problems[name] = differences(nbformat.read(committed, as_version=4), fresh)
+        return problems
+
+
+def check() -> int:
+    """Print the drift of every assignment; 0 when all are in sync, 1 otherwise."""
+    problems = drift_all()
+    for name, found in problems.items():
+        print(f"{name}: " + ("in sync" if not found else "DRIFT: " + "; ".join(found)))
+    if any(problems.values()):
+        print("regenerate with: nbgrader generate_assignment <name> --force  (from the repository root)")
+        return 1
+    return 0

@@ -1,21 +1,11 @@
 """The bubblewrap jail a student's kernel runs in, and its launcher (the kernelspec's command).
 
 bubblewrap (``bwrap``, https://github.com/containers/bubblewrap) builds the kernel's world from an
-allow-list, as graders that run a kernel in a container do (nbgrader docs, "kernel in a container"):
-
-- read-only: the system's ``/usr`` (and its ``/bin``, ``/lib`` links), the interpreter, the virtual
-  environment and the ``mtlkit`` package folder alone (not the checkout around it: no ``solutions/``,
-  ``.git``, ``autograder/`` outputs); no ``/etc``, ``/root``, ``/home``, host ``/tmp``, submissions;
-- writable: a size-capped tmpfs ``/tmp`` (the kernel's cwd and HOME) and the kernel's runtime folder
-  (its connection file and ipc sockets; on a small tmpfs of the grading child, see job.py);
-- its own PID, IPC, UTS, network (loopback only) and cgroup namespaces, a new session, and it dies
-  with its launcher; as root, the kernel runs as uid/gid 65534 (nobody) without capabilities;
-- limits: a per-kernel memory and pids cgroup (v1) where there is one, else RLIMIT_DATA/RLIMIT_NPROC;
-  always RLIMIT_FSIZE, RLIMIT_CPU and no core files. The tmpfs size caps the total disk it can fill.
-
-The kernel talks to nbclient over ipc (unix) sockets in the runtime folder: no TCP port is chosen, so
-concurrent batches never race for one. Its processes end with its PID namespace and cgroup, never by a
-namespace id (Linux reuses those at once: killing by one killed other batches' kernels).
+allow-list, as graders that run a kernel in a container do; autograder/README.md ("What the jail
+protects") lists what it holds. Limits: a per-kernel memory and pids cgroup (v1) where there is one,
+else RLIMIT_DATA/RLIMIT_NPROC; always RLIMIT_FSIZE, RLIMIT_CPU, no core files; tmpfs sizes cap the disk.
+The kernel talks to nbclient over unix sockets in its runtime folder (no TCP port to race for), and
+its processes end with its PID namespace and cgroup, never by a namespace id (Linux reuses those).
 """
 
 from __future__ import annotations
@@ -35,6 +25,8 @@ from pathlib import Path
 
 NOBODY = 65534
 CGROUP = Path("/sys/fs/cgroup")
+SPEC_VARIABLE = "MTLKIT_JAIL"
+PATH = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])
 
 
 @dataclass
@@ -50,28 +42,39 @@ class Limits:
 
 @dataclass
 class Spec:
-    """What the launcher needs: the runtime folder, the kernel's output log, cgroup name, env, limits."""
+    """What the launcher needs: the runtime folder, the kernel's output log, cgroup name, limits."""
 
     runtime: str
     log: str
     cgroup: str
-    env: dict[str, str] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     jailed: bool = True
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+
+def kernelspec() -> dict:
+    """A kernelspec that starts the kernel through this launcher (its Spec in ``$MTLKIT_JAIL``)."""
+    argv = [sys.executable, str(Path(__file__).resolve()), "{connection_file}"]
+    return {
+        "argv": argv,
+        "display_name": "Python 3 (jailed)",
+        "language": "python",
+        "interrupt_mode": "message",
+    }
+
+
+def _mtlkit() -> Path | None:
+    """The folder of the mtlkit package the kernel imports (the grader's own)."""
+    spec = importlib.util.find_spec("mtlkit")
+    return Path(spec.origin).resolve().parent if spec and spec.origin else None
 
 
 def _readable_roots() -> list[Path]:
     """Folders bound read-only: interpreter, virtual environment, and the mtlkit package alone."""
-    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parents[1]}
-    spec = importlib.util.find_spec("mtlkit")
-    if spec and spec.origin:
-        roots.add(Path(spec.origin).resolve().parent)
-    return sorted(p.resolve() for p in roots if p.is_dir())
-
-
-def _mtlkit_parent() -> str:
-    spec = importlib.util.find_spec("mtlkit")
-    return str(Path(spec.origin).resolve().parents[1]) if spec and spec.origin else ""
+    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parents[1], _mtlkit()}
+    return sorted(p.resolve() for p in roots if p and p.is_dir())
 
 
 def _parents(path: Path, made: set[Path]) -> list[str]:
@@ -103,7 +106,7 @@ def bwrap_argv(spec: Spec) -> list[str]:
         argv += [*_parents(path, made), "--ro-bind", str(path), str(path)]
     argv += [*_parents(Path(spec.runtime), made), "--bind", spec.runtime, spec.runtime]
     argv += ["--chdir", "/tmp", "--clearenv"]
-    for key, value in kernel_env(spec.env).items():
+    for key, value in kernel_env().items():
         argv += ["--setenv", key, value]
     if root:  # in the jail: become nobody, with no capabilities left anywhere
         argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--"]
@@ -112,18 +115,19 @@ def bwrap_argv(spec: Spec) -> list[str]:
     return [*argv, "--"]
 
 
-def kernel_env(extra: dict[str, str]) -> dict[str, str]:
-    """The kernel's whole environment: a home in its tmpfs, mtlkit importable, the grader's extras."""
-    env = {
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+def kernel_env() -> dict[str, str]:
+    """The kernel's whole environment: a home in its tmpfs, mtlkit importable, exercises in smoke mode."""
+    package = _mtlkit()
+    return {
+        "PATH": PATH,
         "HOME": "/tmp",
         "TMPDIR": "/tmp",
         "MPLBACKEND": "Agg",
-        "PYTHONPATH": _mtlkit_parent(),
+        "PYTHONPATH": str(package.parent) if package else "",
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+        "MTLKIT_SMOKE": "1",  # the exercises' experiments shrink to seconds when graded
     }
-    return {**env, **extra}
 
 
 def problem() -> str:
@@ -162,6 +166,11 @@ def _join_cgroups(name: str, limits: Limits) -> set[str]:
             (folder / "cgroup.procs").write_text(str(os.getpid()))
             joined.add(controller)
     return joined
+
+
+def cgroup_name(grader: int, index: int) -> str:
+    """The cgroups of student ``index``'s kernel in the grading child ``grader`` (a pid)."""
+    return f"mtlkit-{grader}-{index}"
 
 
 def remove_cgroups(name: str) -> None:
@@ -203,17 +212,17 @@ def _set_rlimits(limits: Limits, cgroups: set[str]) -> None:
         resource.setrlimit(which, (value, value))
 
 
-def main(argv: list[str]) -> None:
-    """Kernel launcher: ``jail.py SPEC.json CONNECTION_FILE [kernel args]``; execs bwrap (or the kernel)."""
-    raw = json.loads(Path(argv[0]).read_text())
+def main(connection: str) -> None:
+    """Kernel launcher, the kernelspec's command ``jail.py CONNECTION_FILE``, with the kernel's Spec as
+    JSON in ``$MTLKIT_JAIL`` (set by the grading child, job.py): execs bwrap, or the bare kernel."""
+    raw = json.loads(os.environ.pop(SPEC_VARIABLE))
     spec = Spec(**{**raw, "limits": Limits(**raw["limits"])})
-    connection, extra = argv[1], argv[2:]
     log = os.open(spec.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", connection, *extra]
+    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", connection]
     if not spec.jailed:  # --sandbox none: the grader's own user, no jail
-        os.execve(sys.executable, kernel, {**os.environ, **kernel_env(spec.env), "HOME": spec.runtime})
+        os.execve(sys.executable, kernel, {**os.environ, **kernel_env(), "HOME": spec.runtime})
     if os.geteuid() == 0:  # the kernel (nobody) reads its connection file and makes its sockets here
         os.chown(spec.runtime, NOBODY, NOBODY)
         os.chown(connection, NOBODY, NOBODY)
@@ -222,9 +231,5 @@ def main(argv: list[str]) -> None:
     os.execvp(argv[0], argv)
 
 
-def spec_json(spec: Spec) -> str:
-    return json.dumps(asdict(spec))
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main(sys.argv[1])

@@ -1,4 +1,9 @@
-"""grades.csv: one row per submission, merged across assignments, written atomically under a lock."""
+"""What the grader writes under ``--out``: grades.csv and each student's files.
+
+grades.csv has one row per submission, merged across assignments, written atomically under a lock. A
+student's ``submitted/``, ``autograded/`` and ``feedback/`` files are written (atomically) before their
+row, and a kind of file this run did not produce is removed: the files always match the row.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from mtlkit._io import write_text
+from mtlkit._io import atomic_write, write_text
 
+KINDS = {"submitted": ".ipynb", "autograded": ".ipynb", "feedback": ".html"}
 FIELDS = ["student_id", "assignment", "score", "max_score", "status", "reason", "submission"]
 
 
@@ -75,3 +81,20 @@ def write(path: Path, assignment: str, rows: list[Row]) -> None:
         writer.writeheader()
         writer.writerows({k: r.get(k, "") for k in FIELDS} for r in merged)
         write_text(path, buffer.getvalue())
+
+
+def path(out: Path, kind: str, student: str, assignment: str) -> Path:
+    """nbgrader's layout: ``OUT/<kind>/<student>/<assignment>/<assignment>.ipynb`` (``.html`` for feedback)."""
+    return out / kind / student / assignment / f"{assignment}{KINDS[kind]}"
+
+
+def store(out: Path, student: str, assignment: str, files: dict[str, bytes]) -> None:
+    """Write ``files`` (kind -> content) of one student and remove their other kinds of file."""
+    if not student:
+        return  # a file that belongs to nobody has no folder
+    for kind in KINDS:
+        target = path(out, kind, student, assignment)
+        if kind in files:
+            atomic_write(target, lambda f, data=files[kind]: f.write(data))
+        else:
+            target.unlink(missing_ok=True)

@@ -1,31 +1,29 @@
-"""Run ``job.py`` child processes: the template build, and the batch of students with a watchdog.
+"""Run the grading child (``job.py``) on a batch of students, under a watchdog.
 
-One child grades the students one after another and prints one JSON line per student. If a student
-takes longer than its limit (a kernel that ignores interrupts, say) or the child dies, that student
-gets an error row and a fresh child carries on with the rest: one submission never stops the batch.
-The child's kernels die with it (bubblewrap's ``--die-with-parent``).
+One child grades the students one after another and prints one JSON line per student. A student who
+takes longer than their limit (a kernel that ignores interrupts, say), or a child that dies, gets an
+error row, and a fresh child carries on with the rest: one submission never stops the batch. A child's
+kernels die with it (bubblewrap's ``--die-with-parent``).
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
+import pickle
 import queue
 import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import jail, settings
+from . import jail
 
 JOB = Path(__file__).with_name("job.py")
-MAX_RESULT_BYTES = 50 * 2**20  # one student's result line (notebook + feedback): more is an error row
 
 
 def _env() -> dict[str, str]:
@@ -33,112 +31,81 @@ def _env() -> dict[str, str]:
     return {key: os.environ[key] for key in keep if key in os.environ}
 
 
-def run_generate(
-    course: Path, *assignments: str, config: str | None = None, timeout: float = 600
-) -> subprocess.CompletedProcess:
-    """``job.py generate`` on ``course`` for each assignment with the settings text ``config`` (default:
-    nbgrader_config.py now); no student code runs here."""
-    course.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [sys.executable, str(JOB), "generate", str(course), *assignments],
-        cwd=course,
-        env={**_env(), "HOME": str(course), "JUPYTER_CONFIG_DIR": str(course / "jupyter_config")},
-        input=json.dumps(_settings(config)),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def _settings(config: str | None) -> dict[str, str]:
-    """The settings a child executes (autograder.settings.from_text): text and the file it came from."""
-    return {
-        "config": settings.snapshot() if config is None else config,
-        "config_path": str(settings.CONFIG_FILE),
-    }
-
-
-def run_batch(
-    work: Path, gradebook: bytes, items: list[dict[str, Any]], manifest: dict[str, Any]
-) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Yield ``(item, outcome)`` for every item, in order (see job.py for the manifest and outcomes)."""
-    pending = list(items)
+def run_batch(work: Path, manifest: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(index, outcome)`` for every item of the manifest (see job.py), in order."""
+    pending = list(manifest["items"])
     attempt = 0
-    base = {**manifest, "gradebook": base64.b64encode(gradebook).decode(), "max_result": MAX_RESULT_BYTES}
     while pending:
         attempt += 1
-        full = {**base, **_settings(manifest.get("config")), "work": str(work / f"job-{attempt}")}
-        for item, outcome in _one_child(work, {**full, "items": pending}, attempt):
+        for item, outcome in _one_child(work / f"job-{attempt}", {**manifest, "items": pending}):
             pending.remove(item)
-            yield item, outcome
+            yield item["index"], outcome
 
 
-def _one_child(
-    work: Path, manifest: dict[str, Any], attempt: int
-) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    log_path = work / f"job-{attempt}.log"
-    Path(manifest["work"]).mkdir(mode=0o700)
+def _one_child(folder: Path, manifest: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    folder.mkdir(mode=0o700)
     private = ["unshare", "--mount", "--propagation", "private"]  # job.py mounts the runtime tmpfs
     wrap = private if os.geteuid() == 0 and manifest["jailed"] else []
+    log_path = folder.with_suffix(".log")
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [*wrap, sys.executable, str(JOB), "grade"],
-            cwd=manifest["work"],
+            [*wrap, sys.executable, str(JOB)],
+            cwd=folder,
             env=_env(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
             start_new_session=True,
         )
-    with contextlib.suppress(BrokenPipeError, OSError):  # a child that died at once: its EOF tells below
-        proc.stdin.write(json.dumps(manifest).encode() + b"\n")
+    with contextlib.suppress(OSError):  # a child that died at once: its EOF tells below
+        proc.stdin.write(pickle.dumps({**manifest, "work": str(folder)}))
         proc.stdin.close()
-    lines: queue.Queue[bytes | None] = queue.Queue()
-    threading.Thread(target=_pump, args=(proc.stdout, lines, MAX_RESULT_BYTES + 4096), daemon=True).start()
+    lines: queue.Queue[bytes] = queue.Queue()
+    threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
+    items = list(manifest["items"])  # run_batch removes the reported ones from its list
     try:
-        for item in list(manifest["items"]):
-            outcome = _await(lines, item)
-            if outcome.get("timeout") or outcome.get("dead"):  # stuck or gone: end it, a fresh one goes on
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=10 if outcome.get("dead") else 0)
-                _kill(proc)
-                jail.remove_cgroups(f"mtlkit-{proc.pid}-{item['index']}")  # job.py's name for them
-                if outcome.get("dead"):
-                    outcome.update(log=[_tail(log_path)], returncode=proc.returncode)
-                yield item, outcome
-                return
+        for item in items:
+            outcome = _await(lines, proc, item, manifest["timeout"], log_path)
             yield item, outcome
+            if "stopped" in outcome:  # stuck or gone: end it, a fresh one goes on
+                return
     finally:
         _kill(proc)
+        for item in items:  # the cgroups a killed child's kernel left (none when it finished)
+            jail.remove_cgroups(jail.cgroup_name(proc.pid, item["index"]))
 
 
-def _await(lines: queue.Queue, item: dict[str, Any]) -> dict[str, Any]:
-    """The outcome of ``item``; a timeout or a dead child give a failed outcome instead."""
-    deadline = time.monotonic() + item["limit"]
-    while True:
-        try:
-            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            return {"timeout": True, "log": []}
-        if line is None:  # the child closed its result pipe without reporting this student
-            return {"dead": True, "log": []}
-        with contextlib.suppress(ValueError):
-            outcome = json.loads(line)
-            if isinstance(outcome, dict) and outcome.get("index") == item["index"]:
-                return outcome
+def _await(lines: queue.Queue, proc: subprocess.Popen, item: dict, timeout: int, log: Path) -> dict[str, Any]:
+    """The child's outcome for ``item``, or an error when it takes too long or the child stops."""
+    try:
+        line = lines.get(timeout=item["limit"])
+    except queue.Empty:
+        why = (
+            f"timeout: grading took longer than {item['limit']} s (cells of {timeout} s each) and was stopped"
+        )
+        return {"error": why, "stopped": True}
+    if line:
+        return json.loads(line)
+    with contextlib.suppress(subprocess.TimeoutExpired):  # the child closed its results: why?
+        proc.wait(timeout=10)
+    why = f"the grading process stopped while grading it ({_how(proc.returncode)}): {_tail(log)}"
+    return {"error": why, "stopped": True}
 
 
-def _pump(stream, lines: queue.Queue, limit: int) -> None:
-    """Queue the child's lines, each at most ``limit`` bytes (a longer one is skipped)."""
+def _pump(stream, lines: queue.Queue) -> None:
+    """Queue the child's result lines, then ``b""`` for the end of its output."""
     with contextlib.suppress(ValueError, OSError):
-        while line := stream.readline(limit):
-            if len(line) == limit and not line.endswith(b"\n"):
-                while (rest := stream.readline(limit)) and not rest.endswith(b"\n"):
-                    pass
-                continue
+        for line in stream:
             lines.put(line)
-    lines.put(None)
+    lines.put(b"")
+
+
+def _how(returncode: int | None) -> str:
+    """How a child process ended, in words (a SIGKILL is most often the kernel's out-of-memory killer)."""
+    if returncode is None or returncode >= 0:
+        return f"exit status {returncode}"
+    name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else str(-returncode)
+    return f"killed by {name}" + (", e.g. out of memory" if -returncode == signal.SIGKILL else "")
 
 
 def _kill(proc: subprocess.Popen) -> None:

@@ -1,19 +1,17 @@
-"""nbgrader settings shared by the plain nbgrader workflow and the grader, read from nbgrader_config.py.
+"""The grading settings: nbgrader_config.py, the single source for both workflows, minus the folder mapping.
 
-nbgrader_config.py is the single source of truth for how assignments are generated and graded (code and
-text stubs, the per-cell timeout, restoring deleted test cells, ...). The grader's throwaway course trees
-(job.py) start from everything in it except the sections that map the instructor's folders.
-
-The grader reads the file once per batch, before any student code runs (``snapshot``), and hands that
-text to its child processes, which execute it as nbgrader would (``from_text``): a kernel that edits
-the file on disk during a batch changes nothing for the students graded after it.
+The grader loads them once per batch, before any student code runs, and hands that Config to its child
+processes (runner.py): a kernel that edits the file during a batch changes nothing for later students.
+``course_config`` points them at one of the grader's throwaway course trees.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
 
 from . import ROOT
 
@@ -23,50 +21,25 @@ NBGRADER_TIMEOUT = 30  # nbgrader's own default for Execute.timeout (nbgrader.pr
 MAX_TIMEOUT = 86400  # seconds per cell: a day; more overflows the waits (threading.TIMEOUT_MAX)
 
 
-def _path(path: Path | None) -> Path:
-    return CONFIG_FILE if path is None else path  # read at call time: tests point it elsewhere
-
-
 def load(path: Path | None = None) -> Config:
-    """The whole configuration in ``path``, as nbgrader itself loads it."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    path = _path(path)
+    """The whole configuration in ``path`` (default nbgrader_config.py), as nbgrader itself loads it."""
+    path = CONFIG_FILE if path is None else path  # read at call time: tests point it elsewhere
     return PyFileConfigLoader(path.name, str(path.parent)).load_config()
 
 
-def snapshot(path: Path | None = None) -> str:
-    """The text of ``path`` now (what a batch grades with)."""
-    return _path(path).read_text(encoding="utf-8")
-
-
-def from_text(text: str, path: Path | None = None) -> Config:
-    """The grading settings in ``text`` (a snapshot of ``path``): every section but the folder mapping.
-
-    Executed like traitlets' PyFileConfigLoader does with the file itself (``c``, ``get_config``,
-    ``load_subconfig`` and ``__file__`` of ``path``).
-    """
-    from traitlets.config.loader import PyFileConfigLoader
-
-    path = _path(path)
-    loader = PyFileConfigLoader(path.name, str(path.parent))
-    loader.config = Config()
-    namespace = {
-        "c": loader.config,
-        "get_config": lambda: loader.config,
-        "load_subconfig": loader.load_subconfig,
-        "__file__": str(path),
-    }
-    exec(compile(text, str(path), "exec"), namespace, namespace)  # the instructor's own file
-    config = loader.config
+def shared(path: Path | None = None) -> Config:
+    """The grading settings of ``path``: every section but the instructor's folder mapping."""
+    config = load(path)
     for section in LOCAL_SECTIONS:
         config.pop(section, None)
     return config
 
 
-def shared(path: Path | None = None) -> Config:
-    """The grading settings of ``path``: every section but the instructor's folder mapping."""
-    return from_text(snapshot(path), path)
+def default_timeout(path: Path | None = None) -> int | None:
+    """Seconds per cell: ``Execute.timeout`` of nbgrader_config.py, nbgrader's 30 where unset, None where
+    unusable (``grade`` then needs ``--timeout``; every other command works)."""
+    value = _configured_timeout(path)
+    return None if isinstance(value, str) else value
 
 
 def timeout_problem(path: Path | None = None) -> str:
@@ -75,24 +48,15 @@ def timeout_problem(path: Path | None = None) -> str:
     return value if isinstance(value, str) else ""
 
 
-def default_timeout(path: Path | None = None) -> int | None:
-    """Seconds per cell before it is interrupted: ``Execute.timeout`` in nbgrader_config.py, nbgrader's
-    default (30) where it is not set, None where it is not a usable number (``grade`` then refuses to
-    run without ``--timeout``; every other command works)."""
-    value = _configured_timeout(path)
-    return None if isinstance(value, str) else value
-
-
 def _configured_timeout(path: Path | None) -> int | str:
     """The timeout, or why there is none."""
-    name = _path(path).name
+    name = (CONFIG_FILE if path is None else path).name
     try:
-        execute = shared(path).get("Execute", Config())
+        value = shared(path).get("Execute", Config()).get("timeout", NBGRADER_TIMEOUT)
     except Exception as err:  # any error of the instructor's Python file: say which
         return (
             f"cannot read {name}: {type(err).__name__}: {err}; fix it (the plain nbgrader workflow fails too)"
         )
-    value = execute.get("timeout", NBGRADER_TIMEOUT)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TIMEOUT:
         return (
             f"Execute.timeout = {value!r} in {name}: the grader needs a whole number of seconds per cell "
@@ -100,3 +64,40 @@ def _configured_timeout(path: Path | None) -> int | str:
             "there or pass --timeout"
         )
     return value
+
+
+def course_config(course: str, assignment: str, base: Config, student: str = ".", timeout=None, runtime=None):
+    """The grading settings ``base`` (``shared()``) on the throwaway course tree ``course``."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+
+    from .preprocessors import CappedExecute
+
+    c = copy.deepcopy(base)
+    c.CourseDirectory.root = course
+    c.CourseDirectory.course_id = "mtlkit"
+    c.CourseDirectory.db_url = f"sqlite:///{course}/gradebook.db"
+    c.CourseDirectory.assignment_id = assignment
+    c.CourseDirectory.student_id = student
+    c.BaseConverter.force = True
+    if timeout is not None:
+        c.Execute.timeout = timeout
+    c.Execute.startup_timeout = 120
+    # output still streaming (or dropped as too large: preprocessors.py) 10 s after a cell's reply is
+    # given up, not made nbgrader's error for the whole notebook
+    c.Execute.iopub_timeout, c.Execute.raise_on_iopub_timeout = 10, False
+    c.Execute.kernel_name = "python3"  # the jailed kernelspec of the grading child (job.py)
+    c.KernelManager.transport = "ipc"  # unix sockets in a private folder: no TCP port to race for
+    if runtime is not None:  # the folder the jail binds; the sockets go beside the file
+        c.KernelManager.connection_file = str(runtime / "kernel.json")
+    steps = Autograde.class_traits()["autograde_preprocessors"].default()
+    c.Autograde.autograde_preprocessors = [CappedExecute if p is Execute else p for p in steps]
+    c.HTMLExporter.template_name = "feedback"
+    return c
+
+
+def run(converter_class, config: Config) -> None:
+    """Run one nbgrader step (a converter: GenerateAssignment, Autograde, ...) with ``config``."""
+    from nbgrader.coursedir import CourseDirectory
+
+    converter_class(coursedir=CourseDirectory(config=config), config=config).start()

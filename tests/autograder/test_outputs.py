@@ -22,13 +22,13 @@ from autograder_helpers import (
     write,
 )
 
-from autograder import outputs
+from autograder import report
 
 A = "06_evaluation"
 
 
 def _files(out: Path, sid: str) -> dict[str, bool]:
-    return {kind: outputs.path(out, kind, sid, A).is_file() for kind in outputs.KINDS}
+    return {kind: report.path(out, kind, sid, A).is_file() for kind in report.KINDS}
 
 
 def _grade_then_kill(subs: Path, out: Path, env: dict[str, str]) -> list[str]:
@@ -101,12 +101,12 @@ def test_a_killed_batch_keeps_the_graded_students_and_a_rerun_completes_it(tmp_p
 
 
 def test_store_writes_what_it_is_given_and_removes_the_rest(tmp_path):
-    outputs.store(tmp_path, "ann", A, {"submitted": b"s", "autograded": b"a", "feedback": b"f"})
-    outputs.store(tmp_path, "ann", A, {"submitted": b"s2"})  # e.g. the kernel died: no notebook, no feedback
-    assert outputs.path(tmp_path, "submitted", "ann", A).read_bytes() == b"s2"
-    assert not outputs.path(tmp_path, "autograded", "ann", A).exists()
-    assert not outputs.path(tmp_path, "feedback", "ann", A).exists()
-    outputs.store(tmp_path, "", A, {})  # nobody's file: nothing to do
+    report.store(tmp_path, "ann", A, {"submitted": b"s", "autograded": b"a", "feedback": b"f"})
+    report.store(tmp_path, "ann", A, {"submitted": b"s2"})  # e.g. the kernel died: no notebook, no feedback
+    assert report.path(tmp_path, "submitted", "ann", A).read_bytes() == b"s2"
+    assert not report.path(tmp_path, "autograded", "ann", A).exists()
+    assert not report.path(tmp_path, "feedback", "ann", A).exists()
+    report.store(tmp_path, "", A, {})  # nobody's file: nothing to do
     assert sorted(p.name for p in (tmp_path / "submitted").iterdir()) == ["ann"]
 
 

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from autograder_helpers import ASSIGNMENTS, ROOT, grade_id, release, student
 
-from autograder.check import drift_all
+from autograder.drift import drift_all
 
 pytestmark = pytest.mark.slow
 

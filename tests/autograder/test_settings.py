@@ -10,7 +10,6 @@ from autograder_helpers import ROOT, answers, read_grades, student, write
 
 from autograder import OUTPUT, settings
 from autograder.__main__ import _parser, main
-from autograder.job import _config
 
 A = "06_evaluation"
 
@@ -32,7 +31,7 @@ def test_the_grading_settings_leave_out_the_instructors_folders():
     loaded, shared = settings.load(), settings.shared()
     assert "ExportPlugin" in loaded and "CourseDirectory" in loaded  # as nbgrader reads the file
     assert "ExportPlugin" not in shared and "CourseDirectory" not in shared
-    job = _config("/tmp/course", "a1", shared, "ann")
+    job = settings.course_config("/tmp/course", "a1", shared, "ann")
     assert job.CourseDirectory.root == "/tmp/course" and "ExportPlugin" not in job
     assert "CourseDirectory" not in shared  # _config worked on a copy
 
@@ -40,9 +39,11 @@ def test_the_grading_settings_leave_out_the_instructors_folders():
 def test_a_changed_nbgrader_config_changes_the_settings_and_the_default_timeout(tmp_path, monkeypatch):
     changed = _config_file(tmp_path, "c.Execute.timeout = 60", "c.Execute.timeout = 7")
     changed.write_text(changed.read_text().replace('"YOUR ANSWER HERE"', '"WRITE HERE"'))
-    job = _config("/tmp/course", "a1", settings.shared(changed))
+    job = settings.course_config("/tmp/course", "a1", settings.shared(changed))
     assert job.ClearSolutions.text_stub == "WRITE HERE" and job.Execute.timeout == 7
-    assert _config("/tmp/course", "a1", settings.shared(changed), timeout=3).Execute.timeout == 3
+    assert (
+        settings.course_config("/tmp/course", "a1", settings.shared(changed), timeout=3).Execute.timeout == 3
+    )
     monkeypatch.setattr(settings, "CONFIG_FILE", changed)
     assert settings.default_timeout() == 7
     assert _parser().parse_args(["grade", A, "subs"]).timeout == 7
