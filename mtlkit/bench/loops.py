@@ -72,9 +72,7 @@ def plain(make_model: Callable[[], nn.Module], train, recipe: TrainConfig, preci
     model = make_model().to(precision.device)
     params = [{"params": list(model.parameters())}]
     cpu = torch.device("cpu")  # not fused: a textbook loop's optimiser
-    optimizer = make_optimizer(
-        recipe.optimizer, params, lr=recipe.lr, weight_decay=recipe.weight_decay, device=cpu
-    )
+    optimizer = make_optimizer(recipe, params, cpu)
     scaler = precision.scaler()
     rate = 0.0
     for _ in range(2):

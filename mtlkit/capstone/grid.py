@@ -1,9 +1,11 @@
 """The capstone grid: datasets x backbones x modes x seeds (x MTL weightings), each a RunConfig.
 
-Modes follow the study: ``stl_fine`` (a single-task model on the fine labels), ``stl_coarse`` (a
-single-task model on the coarse labels) and ``mtl`` (one hard-sharing model on both). Single-task runs
-do not depend on the weighting, so they are named with weighting ``none`` and shared by every MTL
-weighting trained into the same folder. Run folders are ``runs/<dataset>-<backbone>-<mode>-<weighting>-s<seed>``.
+Modes follow the study: ``stl_<task>`` (a single-task model on one task) for each task of the preset,
+then ``mtl`` (one hard-sharing model on all of them); for the study's tasks these are ``stl_fine``,
+``stl_coarse`` and ``mtl``. Single-task runs do not depend on the weighting, so they are named with
+weighting ``none`` and shared by every MTL weighting trained into the same folder. Run folders are
+``runs/<dataset>-<backbone>-<mode>-<weighting>-s<seed>``. ``mtlkit compare`` is this grid on one
+dataset, one backbone and one seed, with the tasks it is given.
 """
 
 from __future__ import annotations
@@ -16,13 +18,22 @@ from mtlkit.capstone.presets import Preset
 from mtlkit.errors import UserError, unknown_name
 from mtlkit.experiment import RunConfig
 
-MODES = ("stl_fine", "stl_coarse", "mtl")
-_MODE_FIELDS = {
-    "stl_fine": {"arch": "single", "tasks": ("fine",)},
-    "stl_coarse": {"arch": "single", "tasks": ("coarse",)},
-    "mtl": {"arch": "hard", "tasks": ("fine", "coarse")},
-}
 NO_WEIGHTING = "none"
+
+
+def modes(tasks: Sequence[str]) -> tuple[str, ...]:
+    """``stl_<task>`` for each task, then ``mtl``."""
+    return (*(f"stl_{task}" for task in tasks), "mtl")
+
+
+MODES = modes(("fine", "coarse"))  # the study's
+
+
+def mode_fields(mode: str, tasks: Sequence[str]) -> dict[str, Any]:
+    """The RunConfig fields a mode sets: one task on a single-task model, or all on hard sharing."""
+    if mode == "mtl":
+        return {"arch": "hard", "tasks": tuple(tasks)}
+    return {"arch": "single", "tasks": (mode.removeprefix("stl_"),)}
 
 
 @dataclass(frozen=True)
@@ -61,7 +72,8 @@ def plan(
     seeds: Sequence[int] | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> list[PlannedRun]:
-    """Every run of the grid, in order: dataset, backbone, seed, then STL fine, STL coarse, MTL."""
+    """Every run of the grid, in order: dataset, backbone, seed, then STL per task (the preset's task
+    order), then MTL."""
     from mtlkit.data import names as dataset_names
     from mtlkit.weighting import names as weighting_names
 
@@ -71,11 +83,13 @@ def plan(
     seeds = tuple(preset.seeds if seeds is None else seeds)
     if not seeds or len(set(seeds)) != len(seeds):
         raise UserError(f"seeds must be a non-empty list of distinct integers, got {list(seeds)}")
+    if len(set(preset.tasks)) != len(preset.tasks):
+        raise UserError(f"tasks listed twice: {list(preset.tasks)}")
     runs = []
     for dataset in datasets:
         for backbone in backbones:
             for seed in seeds:
-                for mode in MODES:
+                for mode in modes(preset.tasks):
                     for weighting in weightings if mode == "mtl" else (NO_WEIGHTING,):
                         config = _config(preset, dataset, backbone, mode, weighting, seed, overrides or {})
                         runs.append(PlannedRun(dataset, backbone, mode, weighting, seed, config))
@@ -97,7 +111,7 @@ def _choose(kind: str, given: Sequence[str] | None, default: tuple[str, ...], va
 def _config(
     preset: Preset, dataset: str, backbone: str, mode: str, weighting: str, seed: int, overrides: dict
 ) -> RunConfig:
-    fields = {**preset.run_fields(backbone, dataset, mode), **overrides, **_MODE_FIELDS[mode]}
+    fields = {**preset.run_fields(backbone, dataset, mode), **overrides, **mode_fields(mode, preset.tasks)}
     fields.update(dataset=dataset, seed=seed)
     if mode == "mtl":
         fields.update(

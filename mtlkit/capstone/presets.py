@@ -20,15 +20,19 @@
 
 A preset maps each backbone *label* (what ``--backbones`` names) to the fields of
 :class:`~mtlkit.experiment.RunConfig` it sets; ``common`` holds the fields every run shares.
+:func:`one_backbone` makes the one-backbone grid around one run's config that ``mtlkit compare`` trains.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mtlkit.capstone import study
 from mtlkit.errors import unknown_name
+
+if TYPE_CHECKING:
+    from mtlkit.experiment import RunConfig
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Preset:
     weighting: str = "equal"
     weighting_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)
     seeds: tuple[int, ...] = (0,)
+    tasks: tuple[str, ...] = ("fine", "coarse")  # one single-task mode per task (grid.modes)
     # (dataset, backbone label, mode) -> fields of that cell only, over ``common`` and ``backbones``; a
     # cell's "weighting_kwargs" ({weighting: kwargs}) override ``weighting_kwargs`` for its MTL runs.
     cells: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
@@ -203,6 +208,25 @@ MODERN_SMALL = Preset(
     },
     common=dict(STRONG.common),
 )
+
+
+def one_backbone(config: RunConfig, name: str = "compare") -> Preset:
+    """The grid around one run's ``config``: its dataset, backbone and seed; a single-task run on each
+    of its tasks and a hard-sharing run with its weighting on all of them; every other field (data,
+    model options, recipe, device) as in ``config``. What ``mtlkit compare`` trains."""
+    mode_chosen = ("dataset", "tasks", "arch", "arch_kwargs", "weighting", "weighting_kwargs")
+    return Preset(
+        name=name,
+        description=f"{config.dataset} + {config.backbone}: single-task on each task vs multi-task",
+        datasets=(config.dataset,),
+        backbones={config.backbone: {}},
+        common={k: v for k, v in config.to_dict().items() if k not in mode_chosen},
+        weighting=config.weighting,
+        weighting_kwargs={config.weighting: dict(config.weighting_kwargs)},
+        seeds=(config.seed,),
+        tasks=config.tasks,
+    )
+
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (QUICK, MODERN_SMALL, SEED, STRONG)}
 

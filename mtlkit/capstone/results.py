@@ -89,9 +89,14 @@ def collect(out: str | os.PathLike) -> tuple[list[dict[str, Any]], list[str]]:
     return rows, pending
 
 
+def records(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows restricted to :data:`CSV_COLUMNS`, in that order: what the CSV and JSON files hold."""
+    return [{c: r.get(c) for c in CSV_COLUMNS} for r in rows]
+
+
 def write_csv(rows: Iterable[dict[str, Any]], path: str | os.PathLike) -> Path:
     """``runs.csv``: one line per run with the columns of :data:`CSV_COLUMNS` (atomic write)."""
-    return write_text(path, to_csv([{c: r.get(c) for c in CSV_COLUMNS} for r in rows]))
+    return write_text(path, to_csv(records(rows)))
 
 
 def group(rows: Iterable[dict[str, Any]], *keys: str) -> dict[tuple, list[dict[str, Any]]]:

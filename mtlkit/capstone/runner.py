@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -68,10 +69,36 @@ def run_capstone(
     )
     check_runs(runs, devices)
     root = prepare_output(out)
-    _claim(root, chosen.name)
-    directories = [_prepare(root, r) for r in runs]
+    trained, failed = train_runs(root, chosen.name, runs, devices=devices, progress=progress, log=log)
+    report = write_report(root, chosen.name)
+    report["failed"] = failed
+    report["wall_s"] = time.perf_counter() - started
+    log(
+        f"capstone {chosen.name}: {len(trained)} runs trained, report written, in {wall_clock(report['wall_s'])} ({machine()})"
+    )
+    return report
+
+
+def train_runs(
+    root: Path,
+    preset: str,
+    runs: Sequence[grid.PlannedRun],
+    *,
+    resume: bool = True,
+    devices: Sequence[str] | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> tuple[list[Path], dict[str, str]]:
+    """Train the (checked) ``runs`` of ``preset`` into ``root/runs/<name>/``; return the folders it
+    trained and ``{name: why}`` of those that failed.
+
+    With ``resume`` a finished run is skipped and an interrupted one continues; without, every run
+    is trained afresh (its earlier folder removed first). ``devices``: see :func:`run_capstone`.
+    """
+    _claim(root, preset)
+    directories = [_prepare(root, r, resume) for r in runs]
     todo = [d for d in directories if not (d / RESULT_FILE).exists()]
-    log(f"capstone {chosen.name}: {len(runs)} runs, {len(runs) - len(todo)} already finished")
+    log(f"capstone {preset}: {len(runs)} runs, {len(runs) - len(todo)} already finished")
     if devices:
         from mtlkit.capstone.scheduler import run_queue
 
@@ -81,13 +108,7 @@ def run_capstone(
         failed = _run_here(todo, runs, progress, log)
     for directory in directories:  # also those finished by worker processes or an earlier call
         drop_resume_state(directory)
-    report = write_report(root, chosen.name)
-    report["failed"] = failed
-    report["wall_s"] = time.perf_counter() - started
-    log(
-        f"capstone {chosen.name}: {len(todo)} runs trained, report written, in {wall_clock(report['wall_s'])} ({machine()})"
-    )
-    return report
+    return todo, failed
 
 
 def wall_clock(seconds: float) -> str:
@@ -139,9 +160,12 @@ def _comparable(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in flat.items() if k not in _IGNORED}
 
 
-def _prepare(root: Path, planned: grid.PlannedRun) -> Path:
-    """The run's folder, with its ``run.json``; refuse a folder that holds another config."""
+def _prepare(root: Path, planned: grid.PlannedRun, resume: bool = True) -> Path:
+    """The run's folder, with its ``run.json``; refuse a folder that holds another config (``resume``)
+    or empty it (a fresh run: nothing of an earlier one may be resumed or reported)."""
     directory = root / results.RUNS_DIR / planned.name
+    if not resume and (directory / results.RUN_META).exists():
+        shutil.rmtree(directory)
     meta = {**planned.meta(), "config": planned.config.to_dict()}
     path = directory / results.RUN_META
     if path.exists():
@@ -161,7 +185,7 @@ def _prepare(root: Path, planned: grid.PlannedRun) -> Path:
 
 
 def _run_here(
-    directories: list[Path], runs: list[grid.PlannedRun], progress: bool, log: Callable[[str], None]
+    directories: list[Path], runs: Sequence[grid.PlannedRun], progress: bool, log: Callable[[str], None]
 ) -> dict[str, str]:
     from mtlkit.experiment import run
 

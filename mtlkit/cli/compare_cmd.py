@@ -1,7 +1,12 @@
-"""``mtlkit compare``: single-task on each task versus multi-task on all, one dataset and backbone.
+"""``mtlkit compare``: the capstone grid on one dataset, one backbone and one seed.
 
-Every run uses the same data, backbone, budget and seed; the table reports test accuracy of the epoch
-chosen on validation, the coarse-from-fine baseline, parameter counts and time.
+A single-task run on each task (grid mode ``stl_<task>``) and one hard-sharing multi-task run on all
+of them (``mtl``), every one with the same data, backbone, recipe and seed: the CLI's options make one
+:class:`~mtlkit.experiment.RunConfig` and :func:`mtlkit.capstone.presets.one_backbone` turns it into
+the grid. Planning, checking, training, resuming and the result rows are the capstone's
+(:mod:`mtlkit.capstone.grid`, :mod:`~mtlkit.capstone.runner`, :mod:`~mtlkit.capstone.results`); the
+table reports test accuracy of the epoch chosen on validation, the coarse-from-fine baseline,
+parameter counts and time.
 """
 
 from __future__ import annotations
@@ -23,17 +28,27 @@ from mtlkit.train_config import TrainConfig
 if TYPE_CHECKING:
     from mtlkit.experiment import RunConfig
 
-COLUMNS = ("run", "fine", "coarse", "coarse_from_fine", "parameters", "best_epoch", "s_per_epoch")
+COLUMNS = (
+    "mode",
+    "weighting",
+    "fine",
+    "coarse",
+    "coarse_from_fine",
+    "parameters",
+    "best_epoch",
+    "s_per_epoch",
+)
 
 
 def add_parser(sub) -> None:
     parser = sub.add_parser(
         "compare",
         help="single-task vs multi-task on one dataset and backbone",
-        description="Train single-task models on each task and one hard-sharing multi-task model on all; "
-        "print and write (compare.md/.csv/.json) a table of test accuracy (epoch selected on "
-        "validation), coarse-from-fine accuracy, parameters and time. Default: shapes + tiny_cnn, a few "
-        "minutes on 2 CPU cores.",
+        description="Train a single-task model on each task and one hard-sharing multi-task model on "
+        "all (the capstone grid on one dataset, backbone and seed); print and write "
+        "(compare.md/.csv/.json) a table of test accuracy (epoch selected on validation), "
+        "coarse-from-fine accuracy, parameters and time. Default: shapes + tiny_cnn, a few minutes on "
+        "2 CPU cores.",
     )
     add_data_options(parser)
     add_model_options(parser)
@@ -45,64 +60,38 @@ def add_parser(sub) -> None:
     parser.set_defaults(handler=handle)
 
 
-def plan(args: argparse.Namespace) -> dict[str, Any]:
-    """Run name -> RunConfig: one single-task run per task, then the multi-task run."""
-    stl = {"arch": "single", "weighting": "equal", "weighting_kwargs": {}}  # one task: nothing to weight
-    configs = {f"stl_{t}": run_config(args, tasks=(t,), **stl) for t in args.tasks}
-    configs["mtl_" + "+".join(args.tasks)] = run_config(args, arch="hard", tasks=args.tasks)
-    return configs
-
-
-def summarise(name: str, result: dict[str, Any]) -> dict[str, Any]:
-    test = result["test"]
-    return {
-        "run": name,
-        "fine": test.get("fine", {}).get("acc"),
-        "coarse": test.get("coarse", {}).get("acc"),
-        "coarse_from_fine": test.get("coarse_from_fine", {}).get("acc"),
-        "parameters": result["parameters"]["total"],
-        "best_epoch": result["best_epoch"],
-        "s_per_epoch": result["seconds_per_epoch"],
-        # in compare.csv / compare.json only (the printed table keeps the columns above)
-        "median_s_per_epoch_after_first": result.get("median_seconds_per_epoch_after_first"),
-        "images_per_s": result.get("images_per_s"),
-        "wall_s": result.get("wall_seconds"),
-    }
-
-
 def handle(args: argparse.Namespace) -> int:
-    from mtlkit.experiment import load_splits, output_folder, validate
+    from mtlkit.capstone import grid, presets, results, runner
+    from mtlkit.experiment import output_folder
 
-    configs = plan(args)
-    tasks = load_splits(next(iter(configs.values())))["train"].tasks  # missing data, unknown tasks
-    for config in configs.values():  # every name and option of every run, before any output or training
-        validate(config, tasks)
+    preset = presets.one_backbone(run_config(args))
+    runs = grid.plan(preset)
+    runner.check_runs(runs)  # every name and option of every run, before any output or training
     with output_folder(args.out) as folder:
-        out = cast(Path, folder)  # --out has a default
-        rows = [train_one(name, config, out / name, args) for name, config in configs.items()]
-        write_tables(rows, out, args)
+        root = cast(Path, folder)  # --out has a default
+        _, failed = runner.train_runs(root, preset.name, runs, resume=args.resume, progress=not args.quiet)
+        rows = [results.row(root / results.RUNS_DIR / r.name) for r in runs]
+        write_tables([r for r in rows if r is not None], root, runs[-1].config)
+    if failed:
+        print(f"{len(failed)} run(s) failed: {', '.join(failed)}; re-run with --resume to retry them")
+        return 1
     return 0
 
 
-def train_one(name: str, config: RunConfig, out: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from mtlkit.experiment import run
-
-    print(f"== {name}: {config.arch} on {', '.join(config.tasks)}")
-    return summarise(name, run(config, out, resume=args.resume, progress=not args.quiet))
-
-
-def write_tables(rows: list[dict[str, Any]], out: Path, args: argparse.Namespace) -> None:
+def write_tables(rows: list[dict[str, Any]], out: Path, config: RunConfig) -> None:
+    """Print the table; write compare.md (the table), compare.csv and compare.json (every column).
+    ``config``: one run's (the header names its dataset, backbone, epochs and seed)."""
     from mtlkit._io import write_json, write_text
     from mtlkit._table import markdown_table
-    from mtlkit.train.history import to_csv
+    from mtlkit.capstone.results import records, write_csv
 
     table = markdown_table(rows, COLUMNS)
     print(table)
     header = (
-        f"# mtlkit compare: {args.dataset} + {args.backbone}, {args.epochs} epochs, seed {args.seed}\n\n"
-        "Test accuracy of the epoch chosen on validation.\n\n"
+        f"# mtlkit compare: {config.dataset} + {config.backbone}, {config.train.epochs} epochs, "
+        f"seed {config.seed}\n\nTest accuracy of the epoch chosen on validation.\n\n"
     )
     write_text(out / "compare.md", header + table + "\n")
-    write_text(out / "compare.csv", to_csv(rows))
-    write_json(out / "compare.json", rows)
+    write_csv(rows, out / "compare.csv")
+    write_json(out / "compare.json", records(rows))
     print(f"wrote {out}/compare.md, compare.csv, compare.json")

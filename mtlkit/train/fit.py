@@ -160,9 +160,7 @@ def _initial_state(
 ) -> TrainState:
     """Optimiser (cross-stitch alphas: lr by optimiser), per-step schedule, loss scaler, empty history."""
     groups = param_groups(model, weighting, config.lr, config.weight_decay, config.optimizer)
-    opt = make_optimizer(
-        config.optimizer, groups, lr=config.lr, weight_decay=config.weight_decay, device=precision.device
-    )
+    opt = make_optimizer(config, groups, precision.device)
     warmup = round(config.warmup_epochs * steps)
     scheduler = make_scheduler(config.schedule, opt, config.epochs * steps, warmup_steps=warmup)
     history = History(tasks=tasks, criterion=config.select)

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
-from mtlkit.errors import UserError, unknown_name
+from mtlkit.errors import unknown_name
 from mtlkit.models.base import param_groups as model_param_groups
-from mtlkit.train_config import OPTIMIZERS, SCHEDULES
+from mtlkit.train_config import OPTIMIZERS, SCHEDULES, TrainConfig
 
 
 def param_groups(
@@ -27,7 +27,7 @@ def param_groups(
 ) -> list[dict]:
     """Optimiser groups: the model's (:meth:`~mtlkit.models.MultiTaskModel.param_groups`), then the weighting's.
 
-    ``optimizer`` (the name given to :func:`make_optimizer`) is passed on to the model's
+    ``optimizer`` (the recipe's optimiser name, as :func:`make_optimizer` builds it) is passed on to the model's
     ``param_groups``: a cross-stitch model picks its alphas' learning-rate multiplier by it
     (an SGD step scales with the gradient, an Adam step does not). Biases and normalisation parameters
     (1-D tensors) get no weight decay, the usual practice for AdamW/SGD; a weighting's own parameters
@@ -52,25 +52,24 @@ def param_groups(
 
 
 def make_optimizer(
-    name: str, groups: Iterable[dict], *, lr: float, weight_decay: float, device: torch.device
+    recipe: TrainConfig, groups: Iterable[dict], device: torch.device
 ) -> torch.optim.Optimizer:
-    """Build ``adamw`` / ``adam`` / ``sgd`` (Nesterov, momentum 0.9); fused kernels on CUDA."""
-    if lr <= 0:
-        raise UserError(f"learning rate must be > 0, got {lr}")
-    if weight_decay < 0:
-        raise UserError(f"weight decay must be >= 0, got {weight_decay}")
+    """The recipe's ``adamw`` / ``adam`` / ``sgd`` (Nesterov, momentum 0.9), its ``lr`` and
+    ``weight_decay`` the defaults of ``groups`` (all checked when the recipe was made); fused kernels
+    on CUDA."""
+    lr, weight_decay = recipe.lr, recipe.weight_decay
     fused = True if device.type == "cuda" else None  # None: torch's default (not fused)
     groups = list(groups)
-    if name == "adamw":
+    if recipe.optimizer == "adamw":
         return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay, fused=fused)
-    if name == "adam":
+    if recipe.optimizer == "adam":
         # The study's Keras Adam: plain L2-free Adam; weight decay, if any, is coupled (torch Adam).
         return torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay, fused=fused)
-    if name == "sgd":
+    if recipe.optimizer == "sgd":
         return torch.optim.SGD(
             groups, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay, fused=fused
         )
-    raise unknown_name("optimizer", name, OPTIMIZERS)
+    raise unknown_name("optimizer", recipe.optimizer, OPTIMIZERS)
 
 
 def schedule_factor(name: str, step: int, total_steps: int, warmup_steps: int = 0) -> float:

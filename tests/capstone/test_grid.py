@@ -75,6 +75,32 @@ def test_seeds_weightings_and_overrides_multiply_the_grid():
     assert dwa and all(r.config.weighting == "dwa" and r.config.weighting_kwargs == {} for r in dwa)
 
 
+def test_one_backbone_grid_is_stl_on_each_given_task_then_mtl_on_all():
+    from mtlkit.experiment import RunConfig
+    from mtlkit.train_config import TrainConfig
+
+    config = RunConfig(
+        tasks=("coarse", "fine"),
+        weighting="static",
+        weighting_kwargs={"gamma": 0.3},
+        backbone_kwargs={"width": 8},
+        train=TrainConfig(seed=4, lr=0.01),
+    )
+    runs = plan(presets.one_backbone(config))
+    assert [r.name for r in runs] == [
+        "shapes-tiny_cnn-stl_coarse-none-s4",
+        "shapes-tiny_cnn-stl_fine-none-s4",
+        "shapes-tiny_cnn-mtl-static-s4",
+    ]
+    assert [(r.config.arch, r.config.tasks, r.config.weighting) for r in runs] == [
+        ("single", ("coarse",), "equal"),
+        ("single", ("fine",), "equal"),
+        ("hard", ("coarse", "fine"), "static"),
+    ]
+    assert runs[-1].config == config  # the MTL run is the config itself
+    assert {r.config.train for r in runs} == {config.train}
+
+
 def test_a_weighting_does_not_inherit_another_weightings_options():
     runs = plan(presets.get("seed"), datasets=["cifar10"], backbones=["vit"], weightings=["dwa"])
     assert [r.config.weighting_kwargs for r in runs if r.mode == "mtl"] == [{}]

@@ -73,10 +73,32 @@ def test_compare_writes_one_row_per_run(tmp_path, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", *TINY, "--out", str(out)]) == 0
     rows = json.loads((out / "compare.json").read_text())
-    assert [r["run"] for r in rows] == ["stl_fine", "stl_coarse", "mtl_fine+coarse"]
+    assert [(r["mode"], r["weighting"]) for r in rows] == [
+        ("stl_fine", "none"),
+        ("stl_coarse", "none"),
+        ("mtl", "equal"),
+    ]
     assert rows[0]["coarse"] is None and rows[1]["fine"] is None and rows[2]["coarse_from_fine"] is not None
     assert (out / "compare.md").read_text().count("\n| ") == 4
-    assert "mtl_fine+coarse" in capsys.readouterr().out
+    assert (out / "compare.csv").read_text().count("\n") == 4  # header + 3 runs
+    table = capsys.readouterr().out
+    assert "| stl_fine " in table and "| mtl " in table
+
+
+def test_compare_resume_trains_nothing_finished_and_refuses_a_changed_recipe(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    argv = ["compare", *TINY, "--tasks", "coarse", "--out", str(out)]
+    assert main(argv) == 0
+    before = (out / "compare.json").read_text()
+    assert [r["mode"] for r in json.loads(before)] == ["stl_coarse", "mtl"]
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/metrics.json")}
+    assert len(stamps) == 2
+    assert main([*argv, "--resume"]) == 0
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # nothing retrained
+    assert (out / "compare.json").read_text() == before
+    capsys.readouterr()
+    assert main([*argv, "--resume", "--lr", "0.01"]) == 2
+    assert "different config (differs in lr)" in capsys.readouterr().err
 
 
 def test_data_describe_and_verify_shapes(capsys):

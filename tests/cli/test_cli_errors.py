@@ -44,6 +44,7 @@ def one_error_line(err: str, prefix: str = "mtlkit: error: ") -> str:
             "has no option 'colour'; valid options: temperature=2.0",
         ),
         (["compare", "--tasks", "fine,colour"], "no task(s) ['colour']"),
+        (["compare", "--tasks", "fine,fine"], "tasks listed twice"),
         (["compare", "--device", "tpu"], "bad device 'tpu'"),
     ],
 )

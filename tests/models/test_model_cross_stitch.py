@@ -4,6 +4,7 @@ import torch.nn.functional as F
 
 from mtlkit.errors import UserError
 from mtlkit.models import CrossStitch, CrossStitchUnit, count_parameters
+from mtlkit.train import TrainConfig
 from mtlkit.train.optim import make_optimizer, param_groups
 from mtlkit.weighting import PCGrad
 from mtlkit.weighting.gradnorm import last_shared_layer
@@ -156,7 +157,8 @@ def test_adamw_at_the_cli_rate_moves_alphas_by_ten_times_lr(make_conv, images, t
     model = CrossStitch(make_conv, tasks)  # alpha_lr_mult by optimiser: 10 for AdamW
     lr = 2e-3  # the CLI's default AdamW rate
     groups = param_groups(model, None, lr, weight_decay=5e-4, optimizer="adamw")
-    optimizer = make_optimizer("adamw", groups, lr=lr, weight_decay=5e-4, device=torch.device("cpu"))
+    recipe = TrainConfig(optimizer="adamw", lr=lr, weight_decay=5e-4)
+    optimizer = make_optimizer(recipe, groups, torch.device("cpu"))
     labels = torch.arange(6) % 2
     start = [a.clone() for a in model.alphas()]
     for step in range(4):

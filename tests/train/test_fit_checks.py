@@ -167,15 +167,3 @@ def test_coarse_from_fine_needs_the_mapping_on_the_logits_device():
         coarse_from_fine_correct(
             torch.zeros(2, 3), torch.zeros(2, dtype=torch.long), torch.zeros(3, device="meta")
         )
-
-
-def test_fit_tells_the_model_which_optimiser_its_groups_are_for(small_shapes, make_model, monkeypatch):
-    import importlib
-
-    fit_module = importlib.import_module("mtlkit.train.fit")  # the module, not the function
-    seen = []
-    real = fit_module.param_groups
-    monkeypatch.setattr(fit_module, "param_groups", lambda *a: seen.append(a[4]) or real(*a))
-    train = small_shapes[0]
-    fit(make_model(train.tasks), train.take(64), None, epochs=1, batch_size=32, optimizer="sgd", **FIT)
-    assert seen == ["sgd"]
