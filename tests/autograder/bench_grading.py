@@ -4,7 +4,8 @@
     python tests/autograder/bench_grading.py throughput ASSIGNMENT N    # vs plain nbgrader autograde
 
 ``load``: N honest notebooks (the master's answers) as two concurrent batches of N/2, ROUNDS times,
-while two processes burn a CPU each; prints how many were graded and every error row.
+while two processes burn a CPU each; prints how many were graded with every autograded point (written
+answers are graded by hand) and every other row.
 ``throughput``: N honest notebooks graded by ``python -m autograder grade`` and by plain
 ``nbgrader autograde`` on the same notebooks (one after the other); prints seconds per notebook and
 the ratio. Both print ``uptime`` before and after (the machine's load).
@@ -21,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder_helpers import ROOT, answers, student, write
+from autograder_helpers import ROOT, answers, points, student, write
 
 PY = sys.executable
 
@@ -60,9 +61,10 @@ def load(assignment: str, n: int, rounds: int) -> None:
             for p in procs:
                 p.wait()
             rows = [row for b in range(2) for row in _rows(tmp / f"out{b}" / "grades.csv")]
-            graded = [row for row in rows if row["status"] == "graded" and row["score"] == row["max_score"]]
+            auto = points(assignment)  # every autograded point; written answers are graded by hand
+            graded = [row for row in rows if row["status"] == "graded" and float(row["score"]) == auto]
             print(
-                f"round {r + 1}: {len(graded)}/{n} graded with full marks in {time.perf_counter() - start:.0f} s"
+                f"round {r + 1}: {len(graded)}/{n} graded with all {auto:g} autograded points in {time.perf_counter() - start:.0f} s"
             )
             for row in rows:
                 if row not in graded:
