@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             errors = sum(r.status == "error" for r in rows)
             print(f"{len(rows)} row(s), {errors} error(s) -> {args.out / 'grades.csv'}")
             return 0
-        from .check import check
+        from .drift import check
 
         return check()
     except UserError as err:

@@ -66,7 +66,14 @@ def _configured_timeout(path: Path | None) -> int | str:
     return value
 
 
-def course_config(course: str, assignment: str, base: Config, student: str = ".", timeout=None, runtime=None):
+def course_config(
+    course: str,
+    assignment: str,
+    base: Config,
+    student: str = ".",
+    timeout: int | None = None,
+    runtime: Path | None = None,
+) -> Config:
     """The grading settings ``base`` (``shared()``) on the throwaway course tree ``course``."""
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute

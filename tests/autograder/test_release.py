@@ -12,14 +12,16 @@ import nbformat
 import pytest
 from autograder_helpers import ASSIGNMENTS, ROOT, grade_id, release, student
 
-from autograder.drift import drift_all
+from autograder.__main__ import main
 
 pytestmark = pytest.mark.slow
 
 
-def test_exercises_match_a_fresh_generate_assignment():
+def test_exercises_match_a_fresh_generate_assignment(capsys):
+    """``python -m autograder check`` (the runbook's step 1) finds every exercise in sync."""
     assert len(ASSIGNMENTS) >= 6
-    assert drift_all() == {name: [] for name in ASSIGNMENTS}
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{name}: in sync" for name in ASSIGNMENTS]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -33,7 +33,7 @@ def test_the_grading_settings_leave_out_the_instructors_folders():
     assert "ExportPlugin" not in shared and "CourseDirectory" not in shared
     job = settings.course_config("/tmp/course", "a1", shared, "ann")
     assert job.CourseDirectory.root == "/tmp/course" and "ExportPlugin" not in job
-    assert "CourseDirectory" not in shared  # _config worked on a copy
+    assert "CourseDirectory" not in shared  # course_config worked on a copy
 
 
 def test_a_changed_nbgrader_config_changes_the_settings_and_the_default_timeout(tmp_path, monkeypatch):
