@@ -43,8 +43,8 @@ QUICK = os.environ.get("MTLKIT_SMOKE") == "1"
 SEED = 0
 DATASET = "cifar100"  # the hierarchy to study: "cifar100" (100 -> 20) or "cifar10" (10 -> 2)
 DOWNLOAD = "google.colab" in sys.modules and not QUICK  # fetch CIFAR (~170 MB) when missing
-TRAIN_LIMIT = 1200 if QUICK else 10_000  # training images for the models trained on the fly
-WIDTH = 8 if QUICK else 32  # tiny CNN width
+TRAIN_LIMIT = 1200 if QUICK else 5_000  # training images for the models trained on the fly
+WIDTH = 8 if QUICK else 16  # tiny CNN width
 EPOCHS = 1 if QUICK else 8
 BATCH_SIZE = 128
 
