@@ -26,7 +26,7 @@
 #
 # **Estimated time:** 20 minutes of reading, running and self-checks. Computing takes under a minute with `QUICK = True` (first code cell); the full run's time on a CPU is in the settings cell.
 #
-# The `quick` preset runs on synthetic shapes on a CPU (three seeds, about 2 minutes on 2 cores). With a
+# The `quick` preset runs on synthetic shapes on a CPU (three seeds, under 3 minutes on 2 cores). With a
 # GPU the default is `modern_small`: the CIFAR grid with ResNet-18 and a ViT-Tiny/4 trained with a modern
 # recipe, sized from FLOP counts to finish all 12 runs in about an hour on Colab's free T4 (a
 # calculation at an assumed 10% of the T4's fp16 peak, not yet timed on one: `docs/results.md`). The
@@ -69,7 +69,7 @@ if "google.colab" in sys.modules:
 #
 # | preset | data | what it is |
 # |---|---|---|
-# | `quick` | shapes | a tiny CNN and a 2-block ViT with a convolutional stem, 3 seeds, about 2 minutes on 2 CPU cores |
+# | `quick` | shapes | a tiny CNN and a 2-block ViT with a convolutional stem, 3 seeds, under 3 minutes on 2 CPU cores |
 # | `modern_small` | CIFAR | CIFAR-stem ResNet-18 and ViT-Tiny/4 (6 blocks), augmentation, AdamW + warm-up + cosine, label smoothing, fp16 on a T4 / bf16 on newer GPUs: about an hour on a T4 (FLOP calculation) |
 # | `seed` | CIFAR | the study's setup (Keras ViT port, ImageNet-stem ResNet-152, Adam 1e-3, 20 epochs, no augmentation) with, in each cell, the configuration that won that cell in the study's tables (batch size, dropout, γ), cross-entropy for every head and the epoch chosen on **validation** |
 # | `strong` | CIFAR | CIFAR-stem ResNet-152 and ViT-Small/4 with the same modern recipe, sized for 30 minutes on an H100 |
