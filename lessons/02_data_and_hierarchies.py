@@ -33,7 +33,7 @@
 # %% tags=["parameters"]
 # Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
 # seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
-# Full run (QUICK = False) on 2 CPU cores: 24 min at load 3-5 before a cut; not re-measured (lessons/README.md).
+# Full run (QUICK = False) on 2 CPU cores: under 1 min (45 s, idle; lessons/README.md).
 import importlib.util
 import os
 import subprocess
