@@ -121,17 +121,16 @@ def _grade_batch(
         f"{assignment}: {len(found)} submission(s), sandbox={'bwrap' if manifest['jailed'] else 'none'}"
     )
     rows: dict[int, report.Row] = {}
-    notes: dict[int, list[str]] = {}  # cells re-attached
-    flags: dict[int, list[str]] = {}  # integrity concerns
+    checked: dict[int, tuple[bytes, list[str], list[str]]] = {}  # upload, notes, integrity flags
     items = []
     for index, sub in enumerate(found):
         try:
-            nb, notes[index] = _validate(sub, template)
+            upload, nb, notes = _validate(sub, template)
         except repair.Ungradable as err:
             rows[index] = _row(assignment, sub, template, {"error": str(err)})
             report.store(options.out, sub.student_id, assignment, {})  # no stale files of earlier runs
             continue
-        flags[index] = integrity.concerns(nb, template.release)
+        checked[index] = (upload, notes, integrity.concerns(nb, template.release))
         limit = options.timeout * (sum(c.cell_type == "code" for c in nb.cells) + 2) + 120  # a backstop
         items.append(
             {"index": index, "student": sub.student_id, "limit": limit, "notebook": nbformat.writes(nb)}
@@ -140,21 +139,22 @@ def _grade_batch(
     manifest |= {"assignment": assignment, "timeout": options.timeout, "limits": options.limits}
     manifest |= {"keep_work": options.keep_work, "gradebook": template.gradebook, "items": items}
     for index, outcome in runner.run_batch(work, manifest):
-        sub = found[index]
-        rows[index] = row = _row(assignment, sub, template, outcome, notes[index], flags[index])
-        files = {k: outcome[k].encode() for k in ("autograded", "feedback") if k in outcome}
-        report.store(options.out, sub.student_id, assignment, {"submitted": sub.path.read_bytes(), **files})
+        sub, (upload, notes, flags) = found[index], checked[index]
+        rows[index] = row = _row(assignment, sub, template, outcome, notes, flags)
+        files: dict[str, bytes] = {k: outcome[k].encode() for k in ("autograded", "feedback") if k in outcome}
+        report.store(options.out, sub.student_id, assignment, {"submitted": upload, **files})
         _write_csv(options, rows)  # after the files: a row never points at missing files
         options.log(f"[{len(rows)}/{len(found)}] {row.student_id or '?'}: {_summary(row, outcome)}")
     return [rows[i] for i in sorted(rows)]
 
 
-def _validate(sub: Submission, template: Template) -> tuple[nbformat.NotebookNode, list[str]]:
-    """The notebook to grade and its notes (cells re-attached); Ungradable says why there is none."""
+def _validate(sub: Submission, template: Template) -> tuple[bytes, nbformat.NotebookNode, list[str]]:
+    """The upload, the notebook to grade and its notes (cells re-attached); Ungradable says why not."""
     if sub.error or sub.path is None:
         raise repair.Ungradable(sub.error)
-    nb, changes = repair.repair(repair.read(sub.path.read_bytes()), template.release)
-    return nb, ["cell metadata re-attached: " + ", ".join(changes)] if changes else []
+    upload = sub.path.read_bytes()
+    nb, changes = repair.repair(repair.read(upload), template.release)
+    return upload, nb, ["cell metadata re-attached: " + ", ".join(changes)] if changes else []
 
 
 def _row(

@@ -83,7 +83,7 @@ def _cell_concerns(tree: ast.Module, modules: set[str], helpers: set[str]) -> li
             found.append(f"uses {HOOKS[node.attr]} ({node.attr})")
         if isinstance(node, ast.Name) and node.id in DYNAMIC:
             found.append(f"uses {node.id}")
-        targets = []
+        targets: list[ast.expr] = []
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Delete):
             targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args:

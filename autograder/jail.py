@@ -144,7 +144,7 @@ def problem() -> str:
 
 def _cgroup_dirs(name: str) -> dict[str, Path]:
     """Per-kernel v1 cgroups below our own (memory, pids) where the host has them."""
-    dirs = {}
+    dirs: dict[str, Path] = {}
     for line in Path("/proc/self/cgroup").read_text().splitlines():
         _, controllers, path = line.split(":", 2)
         for controller in ("memory", "pids"):

@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from operator import methodcaller
 from pathlib import Path
 
 from mtlkit._io import atomic_write, write_text
@@ -98,6 +99,6 @@ def store(out: Path, student: str, assignment: str, files: dict[str, bytes]) -> 
     for kind in KINDS:
         target = path(out, kind, student, assignment)
         if kind in files:
-            atomic_write(target, lambda f, data=files[kind]: f.write(data))
+            atomic_write(target, methodcaller("write", files[kind]))
         else:
             target.unlink(missing_ok=True)

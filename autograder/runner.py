@@ -46,20 +46,19 @@ def _one_child(folder: Path, manifest: dict[str, Any]) -> Iterator[tuple[dict[st
     folder.mkdir(mode=0o700)
     private = ["unshare", "--mount", "--propagation", "private"]  # job.py mounts the runtime tmpfs
     wrap = private if os.geteuid() == 0 and manifest["jailed"] else []
-    log_path = folder.with_suffix(".log")
-    with open(log_path, "w") as log:
+    log_path, control = folder.with_suffix(".log"), folder / "manifest.pickle"
+    control.write_bytes(pickle.dumps({**manifest, "work": str(folder)}))  # folder is 0700
+    with open(log_path, "w") as log, open(control, "rb") as stdin:
         proc = subprocess.Popen(
             [*wrap, sys.executable, str(JOB)],
             cwd=folder,
             env=_env(),
-            stdin=subprocess.PIPE,
+            stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=log,
             start_new_session=True,
         )
-    with contextlib.suppress(OSError):  # a child that died at once: its EOF tells below
-        proc.stdin.write(pickle.dumps({**manifest, "work": str(folder)}))
-        proc.stdin.close()
+    control.unlink()  # the child reads its own descriptor
     lines: queue.Queue[bytes] = queue.Queue()
     threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
     items = list(manifest["items"])  # run_batch removes the reported ones from its list
