@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: make `autograder` importable
 
 from autograder import jail, settings
+from autograder.runner import last_line
 
 RUNTIME_BYTES = 16 * 2**20  # the tmpfs of the kernels' connection files and sockets
 # jupyter_client's errors for a kernel that never answered its first request: no cell had run
@@ -55,6 +56,7 @@ def _prepare(course: Path, runtime: Path, manifest: dict, item: dict) -> jail.Sp
     target.parent.mkdir(parents=True)
     target.write_text(item["notebook"], encoding="utf-8")
     (course / "gradebook.db").write_bytes(manifest["gradebook"])
+    (course / "kernel.log").touch()  # the launcher appends the kernel's output
     runtime.mkdir(mode=0o700)
     cgroup = jail.cgroup_name(os.getpid(), item["index"])
     spec = jail.Spec(str(runtime), str(course / "kernel.log"), cgroup, manifest["limits"], manifest["jailed"])
@@ -98,15 +100,15 @@ def _failure(course: Path, log: list[str]) -> dict:
     error row), it died running the student's code (graded 0), or nbgrader's own error."""
     no_start = [m for line in log for m in _NO_START if m in line]
     if no_start:
-        printed = _last_line(course / "kernel.log") or "nothing"
+        printed = last_line((course / "kernel.log").read_text(errors="replace")) or "nothing"
         return {"error": f"the kernel could not start: {no_start[0]}; it printed: {printed}"}
     if any(m in line for line in log for m in _DIED):
         why = (
             "the kernel died while running the notebook (out of memory, the process limit, or the code exits)"
         )
         return {"score": 0.0, "reasons": [why + ": every test counts 0"]}
-    last = ([line for line in "\n".join(log).splitlines() if line.strip()][-1:] or ["no details"])[0]
-    return {"error": f"nbgrader could not run the notebook: {last[-200:]}"}
+    last = last_line("\n".join(log)) or "no details"
+    return {"error": f"nbgrader could not run the notebook: {last}"}
 
 
 def _grade_item(manifest: dict, item: dict, runtimes: Path) -> dict:
@@ -134,20 +136,10 @@ def _grade_item(manifest: dict, item: dict, runtimes: Path) -> dict:
     try:
         return {**_outcome(course, manifest, item["student"], log), "seconds": seconds}
     finally:
-        if manifest["keep_work"] and (course / "kernel.log").is_file():
+        if manifest["keep_work"]:
             shutil.copyfile(course / "kernel.log", work / f"s{item['index']}-kernel.log")
         shutil.rmtree(course, ignore_errors=True)
         shutil.rmtree(runtime, ignore_errors=True)
-
-
-def _last_line(log: Path) -> str:
-    """The last non-empty line of a kernel's output file (why it could not start: no student code ran)."""
-    lines = (
-        [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-        if log.is_file()
-        else []
-    )
-    return lines[-1].strip()[-200:] if lines else ""
 
 
 def _grade_all(manifest: dict, results) -> None:

@@ -87,7 +87,8 @@ def _await(lines: queue.Queue, proc: subprocess.Popen, item: dict, timeout: int,
         return json.loads(line)
     with contextlib.suppress(subprocess.TimeoutExpired):  # the child closed its results: why?
         proc.wait(timeout=10)
-    why = f"the grading process stopped while grading it ({_how(proc.returncode)}): {_tail(log)}"
+    printed = last_line(log.read_text(errors="replace")) or "it printed nothing"
+    why = f"the grading process stopped while grading it ({_how(proc.returncode)}): {printed}"
     return {"error": why, "stopped": True}
 
 
@@ -114,6 +115,6 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _tail(path: Path, chars: int = 300) -> str:
-    text = path.read_text(errors="replace").strip() if path.is_file() else ""
-    return text[-chars:] or "the grading process stopped unexpectedly"
+def last_line(text: str) -> str:
+    """The last non-empty line of a log (at most 200 characters): what went wrong, most often."""
+    return next((line.strip()[-200:] for line in reversed(text.splitlines()) if line.strip()), "")
