@@ -44,6 +44,14 @@ def differences(released: NotebookNode, fresh: NotebookNode) -> list[str]:
     return problems
 
 
+def compare(name: str, fresh: NotebookNode, exercises: Path = EXERCISES) -> list[str]:
+    """Differences between the committed exercise ``name`` and ``fresh``, or that it is missing."""
+    committed = exercises / name / f"{name}.ipynb"
+    if not committed.is_file():
+        return [f"{committed} is missing"]
+    return differences(nbformat.read(committed, as_version=4), fresh)
+
+
 def generate(course: Path, *assignments: str, config: Config | None = None) -> None:
     """nbgrader's generate_assignment of ``course/source/<name>`` for each name, with the settings
     ``config`` (default: nbgrader_config.py now); UserError when nbgrader fails (its log says why)."""
@@ -67,15 +75,8 @@ def drift_all(names: list[str] | None = None) -> dict[str, list[str]]:
         for name in names:
             shutil.copytree(SOLUTIONS / name, stage / "source" / name, ignore=shutil.ignore_patterns(".*"))
         generate(stage, *names)
-        problems = {}
-        for name in names:
-            committed = EXERCISES / name / f"{name}.ipynb"
-            if not committed.is_file():
-                problems[name] = [f"{committed} is missing"]
-                continue
-            fresh = nbformat.read(stage / "release" / name / f"{name}.ipynb", as_version=4)
-            problems[name] = differences(nbformat.read(committed, as_version=4), fresh)
-        return problems
+        release = stage / "release"
+        return {n: compare(n, nbformat.read(release / n / f"{n}.ipynb", as_version=4)) for n in names}
 
 
 def check() -> int:

@@ -112,7 +112,12 @@ def _grade_batch(
     assignment: str, submissions: Path, options: Options, work: Path, manifest: dict[str, Any]
 ) -> list[report.Row]:
     template = build_template(assignment, work / "template", manifest["config"], options.masters)
-    _warn_drift(assignment, template.release, options.log, options.masters)
+    drifted = drift.compare(assignment, template.release, options.masters.parent / "exercises")
+    if drifted:
+        fix = f"regenerate it: nbgrader generate_assignment {assignment} --force"
+        options.log(
+            f"warning: exercises/{assignment} drifts from its master: {'; '.join(drifted[:3])}; {fix}"
+        )
     try:
         found = collect(submissions, work / "staging", assignment)
     except (ValueError, OSError) as err:
@@ -222,15 +227,3 @@ def _blank_solutions(gradebook: Path, assignment: str, release: nbformat.Noteboo
                     cell.source = released[cell.name]
         gb.db.commit()
         return float(gb.find_assignment(assignment).max_score)
-
-
-def _warn_drift(
-    assignment: str, release: nbformat.NotebookNode, log: Callable[[str], None], masters: Path
-) -> None:
-    committed = masters.parent / "exercises" / assignment / f"{assignment}.ipynb"
-    if not committed.is_file():
-        log(f"warning: exercises/{assignment} is missing; run `nbgrader generate_assignment {assignment}`")
-        return
-    problems = drift.differences(nbformat.read(committed, as_version=4), release)
-    if problems:
-        log(f"warning: exercises/{assignment} differs from its master: {'; '.join(problems[:3])}")
