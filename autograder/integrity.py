@@ -9,6 +9,7 @@ wrote or changed (nothing is run). Code built at run time (``exec``, ``__import_
 from __future__ import annotations
 
 import ast
+import re
 
 from nbformat import NotebookNode
 
@@ -29,14 +30,8 @@ DYNAMIC = {"exec", "eval", "compile", "__import__", "importlib", "builtins", "__
 
 
 def _clean(source: str) -> str:
-    """Cell source as Python: IPython magics and shell lines become ``pass``."""
-    lines = source.splitlines()
-    return "\n".join(
-        line[: len(line) - len(line.lstrip())] + "pass"
-        if line.lstrip()[:1] in "%!" and line.strip()
-        else line
-        for line in lines
-    )
+    """Cell source as Python: IPython magic and shell lines become ``pass`` (a cell magic's body stays)."""
+    return re.sub(r"(?m)^([ \t]*)[%!].*$", r"\1pass", source)
 
 
 def _root(node: ast.AST) -> str:
