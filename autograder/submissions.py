@@ -162,19 +162,16 @@ def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parts: list[str], dest:
     target = dest.joinpath(*parts)
     if target.exists():
         return "another entry of the zip has the same path"
-    written = False
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with zf.open(info) as src, open(target, "xb") as out:
-            written = True
             shutil.copyfileobj(src, out)
             if out.tell() > MAX_ENTRY_BYTES:  # a header that lies about the size
                 raise OSError("more data than the zip's header says")
     except (FileExistsError, NotADirectoryError):  # a folder on the way is an earlier entry's file
         return "another entry of the zip uses the same path for a file and a folder"
     except (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as err:
-        if written:
-            target.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)  # a partial file: the target did not exist before (checked above)
         return f"{type(err).__name__}: {err}"[:200]
     return ""
 
