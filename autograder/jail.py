@@ -11,7 +11,6 @@ its processes end with its PID namespace and cgroup, never by a namespace id (Li
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import resource
@@ -23,9 +22,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import mtlkit
+
 NOBODY = 65534
 CGROUP = Path("/sys/fs/cgroup")
 SPEC_VARIABLE = "MTLKIT_JAIL"
+MTLKIT = Path(mtlkit.__file__).resolve().parent  # the package the kernel imports: the grader's own
 
 
 @dataclass
@@ -64,16 +66,10 @@ def kernelspec() -> dict:
     }
 
 
-def _mtlkit() -> Path | None:
-    """The folder of the mtlkit package the kernel imports (the grader's own)."""
-    spec = importlib.util.find_spec("mtlkit")
-    return Path(spec.origin).resolve().parent if spec and spec.origin else None
-
-
 def _readable_roots() -> list[Path]:
     """Folders bound read-only: interpreter, virtual environment, and the mtlkit package alone."""
-    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parents[1], _mtlkit()}
-    return sorted(p.resolve() for p in roots if p and p.is_dir())
+    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parents[1], MTLKIT}
+    return sorted(p.resolve() for p in roots if p.is_dir())
 
 
 def _parents(path: Path, made: set[Path]) -> list[str]:
@@ -116,13 +112,12 @@ def bwrap_argv(spec: Spec) -> list[str]:
 
 def kernel_env() -> dict[str, str]:
     """The kernel's whole environment: a home in its tmpfs, mtlkit importable, exercises in smoke mode."""
-    package = _mtlkit()
     return {
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
         "HOME": "/tmp",
         "TMPDIR": "/tmp",
         "MPLBACKEND": "Agg",
-        "PYTHONPATH": str(package.parent) if package else "",
+        "PYTHONPATH": str(MTLKIT.parent),
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
         "MTLKIT_SMOKE": "1",  # the exercises' experiments shrink to seconds when graded
