@@ -33,18 +33,16 @@ _DIED = ("DeadKernelError", "Kernel died")
 
 
 def _jupyter_folders(work: Path, runtimes: Path) -> dict[str, str]:
-    """The child's own Jupyter folders (with the jailed kernelspec): none of the instructor's config."""
+    """The child's Jupyter and IPython folders, all below ``work`` (its HOME, so none of the instructor's
+    config); ``JUPYTER_PATH`` puts the jailed kernelspec before the environment's own python3."""
     kernels = work / "jupyter" / "kernels" / "python3"
     kernels.mkdir(parents=True)
     (kernels / "kernel.json").write_text(json.dumps(jail.kernelspec()))
     return {
         "HOME": str(work),
         "JUPYTER_PATH": str(work / "jupyter"),
-        "JUPYTER_DATA_DIR": str(work / "jupyter"),
-        "JUPYTER_CONFIG_DIR": str(work / "jupyter_config"),
         "JUPYTER_RUNTIME_DIR": str(runtimes),
         "JUPYTER_PLATFORM_DIRS": "1",
-        "IPYTHONDIR": str(work / ".ipython"),
     }
 
 
