@@ -30,10 +30,13 @@ class Submission:
     """One file (or folder) found in the submissions, graded or explained in one row of grades.csv."""
 
     origin: str  # path relative to the submissions folder or zip, for the report
-    student_id: str = ""
+    raw_id: str = ""  # the text in the file or folder name the student id is made from
     path: Path | None = None  # the notebook to grade (a staged copy), None when error is set
     error: str = ""
-    raw_id: str = ""  # the text the student id was made from (before clean_id)
+
+    @property
+    def student_id(self) -> str:
+        return clean_id(self.raw_id)
 
 
 def clean_id(raw: str) -> str:
@@ -47,11 +50,6 @@ def _matches(stem: str, assignment: str) -> bool:
 
 def _is_ignored(path: Path) -> bool:
     return path.name in _IGNORED or path.name.startswith(".")
-
-
-def _folder_student(name: str) -> str:
-    moodle = _MOODLE.search(name)
-    return moodle.group(1) if moodle else name
 
 
 def flat_student(stem: str, assignment: str) -> str:
@@ -70,11 +68,12 @@ def flat_student(stem: str, assignment: str) -> str:
 
 
 def _from_folder(folder: Path, base: Path, assignment: str) -> list[Submission]:
-    raw = _folder_student(folder.name)
+    moodle = _MOODLE.search(folder.name)
+    raw = moodle.group(1) if moodle else folder.name
     links = [p for p in folder.rglob("*") if p.is_symlink()]
     if links:
         origin = str(links[0].relative_to(base))
-        return [Submission(origin, clean_id(raw), error="a symbolic link, not a notebook", raw_id=raw)]
+        return [Submission(origin, raw, error="a symbolic link, not a notebook")]
     notebooks = sorted(
         p
         for p in folder.rglob("*.ipynb")
@@ -82,29 +81,25 @@ def _from_folder(folder: Path, base: Path, assignment: str) -> list[Submission]:
     )
     if not notebooks:
         origin = str(folder.relative_to(base))
-        return [Submission(origin, clean_id(raw), error="no notebook (.ipynb) in this folder", raw_id=raw)]
+        return [Submission(origin, raw, error="no notebook (.ipynb) in this folder")]
     return [_check_name(p, base, raw, assignment) for p in notebooks]
 
 
 def _check_name(path: Path, base: Path, raw: str, assignment: str) -> Submission:
-    origin, sid = str(path.relative_to(base)), clean_id(raw)
-    if not sid:
+    origin = str(path.relative_to(base))
+    if not clean_id(raw):
         return Submission(origin, error="cannot tell the student id from the file or folder name")
     if not _matches(path.stem, assignment):
-        return Submission(
-            origin,
-            sid,
-            error=f"wrong file name {path.name!r}: expected a notebook named like {assignment}.ipynb",
-            raw_id=raw,
-        )
-    return Submission(origin, sid, path=path, raw_id=raw)
+        wrong = f"wrong file name {path.name!r}: expected a notebook named like {assignment}.ipynb"
+        return Submission(origin, raw, error=wrong)
+    return Submission(origin, raw, path=path)
 
 
 def _from_file(path: Path, base: Path, assignment: str) -> Submission:
     origin = str(path.relative_to(base))
     raw = flat_student(path.stem, assignment)
     if path.suffix != ".ipynb":
-        return Submission(origin, clean_id(raw), error=f"not a notebook: {path.name!r}", raw_id=raw)
+        return Submission(origin, raw, error=f"not a notebook: {path.name!r}")
     if not raw:
         return Submission(
             origin,
