@@ -35,10 +35,6 @@ class Row:
     submission: str
 
 
-def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
-
-
 def _safe(text: str) -> str:
     """A text cell a spreadsheet will not run as a formula (OWASP "CSV injection"): ``'`` before ``=+-@``."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -68,7 +64,8 @@ def _key(row: dict[str, str]) -> tuple[str, str]:
 def _cells(row: Row) -> dict[str, str]:
     """A row as grades.csv cells: numbers as ``%g``, text a spreadsheet will not run."""
     text = {k: _safe(v) for k, v in asdict(row).items() if isinstance(v, str)}
-    return text | {"score": _fmt(row.score), "max_score": _fmt(row.max_score)}
+    score = "" if row.score is None else f"{row.score:g}"
+    return text | {"score": score, "max_score": f"{row.max_score:g}"}
 
 
 def write(path: Path, rows: list[Row]) -> None:
