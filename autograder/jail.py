@@ -15,6 +15,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -168,15 +169,12 @@ def cgroup_name(grader: int, index: int) -> str:
 
 
 def remove_cgroups(name: str) -> None:
-    """After the kernel: kill what is left in its cgroups and remove them."""
+    """After the kernel: kill what is left in its cgroups and remove them (retried while tasks exit)."""
     for folder in _cgroup_dirs(name).values():
-        procs = folder / "cgroup.procs"
         for _ in range(50):
-            with contextlib.suppress(OSError):
-                pids = procs.read_text().split() if procs.exists() else []
-                for pid in pids:
-                    with contextlib.suppress(OSError):
-                        os.kill(int(pid), 9)
+            with contextlib.suppress(OSError):  # gone already, or a task still exiting: try again
+                for pid in (folder / "cgroup.procs").read_text().split():
+                    os.kill(int(pid), signal.SIGKILL)
                 folder.rmdir()
             if not folder.exists():
                 break
