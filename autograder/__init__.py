@@ -1,9 +1,7 @@
 """Batch grading of mtlkit exercises with nbgrader: ``python -m autograder grade ASSIGNMENT SUBMISSIONS``.
 
-The masters live in ``solutions/``, the student versions in ``exercises/`` (see nbgrader_config.py).
-This package collects downloaded notebooks (a folder or an LMS zip), grades each one with nbgrader's
-autograde in an isolated throwaway course tree, and writes ``grades.csv`` plus feedback HTML.
-See autograder/README.md for the runbook and the threat model.
+Masters in ``solutions/``, student versions in ``exercises/`` (nbgrader_config.py). The runbook and
+the threat model: autograder/README.md.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """The bubblewrap jail a student's kernel runs in, and its launcher (the kernelspec's command).
 
-bubblewrap (``bwrap``, https://github.com/containers/bubblewrap) builds the kernel's world from an
-allow-list, as graders that run a kernel in a container do; autograder/README.md ("What the jail
-protects") lists what it holds. Limits: a per-kernel memory and pids cgroup (v1) where there is one,
-else RLIMIT_DATA/RLIMIT_NPROC; always RLIMIT_FSIZE, RLIMIT_CPU, no core files; tmpfs sizes cap the disk.
-The kernel talks to nbclient over unix sockets in its runtime folder (no TCP port to race for), and
-its processes end with its PID namespace and cgroup, never by a namespace id (Linux reuses those).
+bubblewrap (https://github.com/containers/bubblewrap) builds the kernel's world from an allow-list
+(autograder/README.md, "What the jail protects"). Limits: per-kernel memory and pids cgroups (v1) where
+there are, else RLIMIT_DATA/RLIMIT_NPROC; always RLIMIT_FSIZE, RLIMIT_CPU, no core; tmpfs sizes cap the
+disk. The kernel's processes end with its PID namespace and cgroup, never by a namespace id (reused).
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """The grading child, run as a script by runner.py: ``python job.py`` with a pickled manifest on stdin.
 
-It moves its stdin/stdout to descriptors no kernel inherits and grades one student at a time: a
-root-only course tree, nbgrader's autograde and generate_feedback, the kernel started in its jail
-(jail.py) through the child's kernelspec. It prints one JSON line per student: ``score``, ``reasons``
-and the output files, or ``error``. As root it runs in a private mount namespace (runner.py), where the
+Per student: a root-only course tree, nbgrader's autograde and generate_feedback, the kernel jailed
+(jail.py) through the child's kernelspec; one JSON line out (``score``, ``reasons``, files, or ``error``)
+on a descriptor no kernel inherits. As root it runs in a private mount namespace (runner.py) where the
 kernels' runtime folder is a small tmpfs: a kernel cannot fill the disk through it.
 """
 

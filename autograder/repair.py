@@ -41,11 +41,8 @@ def read(data: bytes) -> NotebookNode:
 
 
 def repair(nb: NotebookNode, release: NotebookNode) -> tuple[NotebookNode, list[str]]:
-    """Return ``nb`` with cell metadata an editor dropped re-attached, and the cells re-attached.
-
-    Restoring edited or deleted tests is nbgrader's job (OverwriteCells, ``add_missing_cells`` in
-    nbgrader_config.py). Raises Ungradable when the notebook shares no graded cell with the release.
-    """
+    """``nb`` with the cell metadata an editor dropped re-attached, and what was re-attached; Ungradable
+    when it shares no graded cell with the release (restoring tests is nbgrader's job)."""
     released_ids = {_grade_id(c) for c in release.cells if _grade_id(c)}
     nb = copy.deepcopy(nb)
     changes = _reattach(nb, release)
@@ -62,12 +59,8 @@ def _first_line(cell: NotebookNode) -> str:
 
 
 def _reattach(nb: NotebookNode, release: NotebookNode) -> list[str]:
-    """Give back the nbgrader metadata an editor dropped, matching cells in order by their first line.
-
-    A released cell whose id is missing is matched with the next cell, after the previous match, that
-    has no nbgrader id and starts with the same line (an answer's ``def``/``class`` line, a test's
-    first line): that cell is then graded as the student's answer (or restored as the test).
-    """
+    """A released cell whose id is missing gets the next cell, after the previous match, that has no
+    nbgrader id and the same first line (an answer's ``def``): graded as the answer, restored as a test."""
     present = {_grade_id(c) for c in nb.cells}
     changes, start = [], 0
     for master in release.cells:

@@ -1,9 +1,7 @@
 """Run the grading child (``job.py``) on a batch of students, under a watchdog.
 
-One child grades the students one after another and prints one JSON line per student. A student who
-takes longer than their limit (a kernel that ignores interrupts, say), or a child that dies, gets an
-error row, and a fresh child carries on with the rest: one submission never stops the batch. A child's
-kernels die with it (bubblewrap's ``--die-with-parent``).
+A student who takes longer than their limit (a kernel that ignores interrupts, say), or whose child
+dies, gets an error row, and a fresh child grades the rest: one submission never stops the batch.
 """
 
 from __future__ import annotations

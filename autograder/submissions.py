@@ -120,13 +120,8 @@ def _unwrap(folder: Path) -> Path:
 
 
 def extract_zip(archive: Path, dest: Path) -> tuple[Path, list[Submission]]:
-    """Extract an LMS zip into ``dest`` entry by entry.
-
-    An entry that cannot be extracted (an absolute or ``..`` path, a symbolic link, a name too long for
-    the file system, a clash with another entry, corrupt or encrypted data, over ``MAX_ENTRY_BYTES``, or
-    past ``MAX_ZIP_BYTES`` in all) is not extracted and comes back as an error Submission that belongs to
-    nobody: one bad entry never makes the zip unreadable.
-    """
+    """Extract an LMS zip into ``dest`` entry by entry; an entry that cannot be (see ``_extract``) is an
+    error Submission of nobody's: one bad entry never makes the zip unreadable."""
     failed, total = [], 0
     with zipfile.ZipFile(archive) as zf:
         for info in zf.infolist():
@@ -172,11 +167,8 @@ def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parts: list[str], dest:
 
 
 def collect(source: Path, staging: Path, assignment: str) -> list[Submission]:
-    """Copy the submissions (folder or zip) into ``staging`` and map every entry to a student.
-
-    Grading reads only the staged copies, so nothing a student's code does to the original folder
-    during grading changes any result.
-    """
+    """Copy the submissions (folder, zip or notebook) into ``staging`` and map every entry to a student
+    (grading reads only the staged copies: an original edited during grading changes nothing)."""
     staging.mkdir(parents=True, exist_ok=True)
     failed: list[Submission] = []
     if source.is_file() and zipfile.is_zipfile(source):
