@@ -160,11 +160,11 @@ def _grade_all(manifest: dict, results) -> None:
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    control, results = os.dup(0), os.dup(1)  # dup'ed fds are close-on-exec: no kernel inherits them
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    os.dup2(2, 1)
-    with open(control, "rb") as control_file, open(results, "wb") as results_file:
-        _grade_all(pickle.load(control_file), results_file)
+    manifest = pickle.load(sys.stdin.buffer)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # no kernel inherits the manifest
+    with open(os.dup(1), "wb") as results:  # nor the results: a dup'ed fd is close-on-exec
+        os.dup2(2, 1)
+        _grade_all(manifest, results)
     return 0
 
 
