@@ -39,11 +39,8 @@ class CappedExecute(Execute):
         self._collected += len(json.dumps(msg.get("content", {})))
         if self._collected <= self.max_output_bytes:
             return super().output(outs, msg, display_id, cell_index)
-        if not self._truncated:  # one note, then nothing more is kept
-            self._truncated = True
-            outs.append(
-                new_output("stream", name="stdout", text=TRUNCATED.format(self.max_output_bytes >> 20))
-            )
+        self._truncated = True  # one note, then nothing more is kept
+        outs.append(new_output("stream", name="stdout", text=TRUNCATED.format(self.max_output_bytes >> 20)))
         return None
 
 
