@@ -52,13 +52,17 @@ def compare(name: str, fresh: NotebookNode, exercises: Path = EXERCISES) -> list
     return differences(nbformat.read(committed, as_version=4), fresh)
 
 
-def generate(course: Path, *assignments: str, config: Config | None = None) -> None:
-    """nbgrader's generate_assignment of ``course/source/<name>`` for each name, with the settings
-    ``config`` (default: nbgrader_config.py now); UserError when nbgrader fails (its log says why)."""
+def generate(
+    course: Path, *assignments: str, config: Config | None = None, masters: Path = SOLUTIONS
+) -> None:
+    """nbgrader's generate_assignment in ``course`` of a copy of ``masters/<name>`` for each name, with the
+    settings ``config`` (default: nbgrader_config.py now); UserError when nbgrader fails (its log says why)."""
     from nbgrader.converters import GenerateAssignment
 
     config = settings.shared() if config is None else config
     for name in assignments:
+        ignore = shutil.ignore_patterns(".*", "__pycache__")
+        shutil.copytree(masters / name, course / "source" / name, ignore=ignore)
         try:
             settings.run(GenerateAssignment, settings.course_config(str(course), name, config))
         except Exception as err:
@@ -72,8 +76,6 @@ def drift_all(names: list[str] | None = None) -> dict[str, list[str]]:
     names = assignments() if names is None else names
     with tempfile.TemporaryDirectory(prefix="mtlkit-check-") as tmp:
         stage = Path(tmp)
-        for name in names:
-            shutil.copytree(SOLUTIONS / name, stage / "source" / name, ignore=shutil.ignore_patterns(".*"))
         generate(stage, *names)
         release = stage / "release"
         return {n: compare(n, nbformat.read(release / n / f"{n}.ipynb", as_version=4)) for n in names}

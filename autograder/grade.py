@@ -50,6 +50,7 @@ class Options:
 class Template:
     """The master's gradebook (solutions blanked) and release, built once per batch."""
 
+    assignment: str
     gradebook: bytes
     release: nbformat.NotebookNode
     max_score: float
@@ -132,7 +133,7 @@ def _grade_batch(
         try:
             upload, nb, notes = _validate(sub, template)
         except repair.Ungradable as err:
-            rows[index] = _row(assignment, sub, template, {"error": str(err)})
+            rows[index] = _row(sub, template, {"error": str(err)}, [], [])
             report.store(options.out, sub.student_id, assignment, {})  # no stale files of earlier runs
             continue
         checked[index] = (upload, notes, integrity.concerns(nb, template.release))
@@ -145,7 +146,7 @@ def _grade_batch(
     manifest |= {"keep_work": options.keep_work, "gradebook": template.gradebook, "items": items}
     for index, outcome in runner.run_batch(work, manifest):
         sub, (upload, notes, flags) = found[index], checked[index]
-        rows[index] = row = _row(assignment, sub, template, outcome, notes, flags)
+        rows[index] = row = _row(sub, template, outcome, notes, flags)
         files: dict[str, bytes] = {k: outcome[k].encode() for k in ("autograded", "feedback") if k in outcome}
         report.store(options.out, sub.student_id, assignment, {"submitted": upload, **files})
         _write_csv(options, rows)  # after the files: a row never points at missing files
@@ -163,23 +164,18 @@ def _validate(sub: Submission, template: Template) -> tuple[bytes, nbformat.Note
 
 
 def _row(
-    assignment: str,
-    sub: Submission,
-    template: Template,
-    outcome: dict[str, Any],
-    notes: list[str] | None = None,
-    flags: list[str] | None = None,
+    sub: Submission, template: Template, outcome: dict[str, Any], notes: list[str], flags: list[str]
 ) -> report.Row:
     """The row of one student: graded (a ``score`` in the outcome) or an error; flags ask for a review."""
     graded = "score" in outcome
-    reasons = [*outcome.get("reasons", [outcome.get("error", "")]), *(notes or [])]
+    reasons = [*outcome.get("reasons", [outcome.get("error", "")]), *notes]
     status = "graded" if graded else "error"
     if graded and flags:
         status = "needs review"
         reasons.append("needs review: " + "; ".join(flags[:8]))
     score = outcome["score"] if graded else None
     return report.Row(
-        sub.student_id, assignment, score, template.max_score, status, "; ".join(reasons), sub.origin
+        sub.student_id, template.assignment, score, template.max_score, status, "; ".join(reasons), sub.origin
     )
 
 
@@ -201,16 +197,11 @@ def build_template(
     assignment: str, stage: Path, config: Config | None = None, masters: Path = SOLUTIONS
 ) -> Template:
     """Run generate_assignment on a copy of the master; blank the solutions in the resulting gradebook."""
-    shutil.copytree(
-        masters / assignment,
-        stage / "source" / assignment,
-        ignore=shutil.ignore_patterns(".*", "__pycache__"),
-    )
-    drift.generate(stage, assignment, config=config)
+    drift.generate(stage, assignment, config=config, masters=masters)
     release = nbformat.read(stage / "release" / assignment / f"{assignment}.ipynb", as_version=4)
     gradebook = stage / "gradebook.db"
     max_score = _blank_solutions(gradebook, assignment, release)
-    return Template(gradebook.read_bytes(), release, max_score)
+    return Template(assignment, gradebook.read_bytes(), release, max_score)
 
 
 def _blank_solutions(gradebook: Path, assignment: str, release: nbformat.NotebookNode) -> float:
