@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: make `autograder` importable
 
-from autograder import jail, settings
+from autograder import jail, report, settings
 from autograder.runner import last_line
 
 RUNTIME_BYTES = 16 * 2**20  # the tmpfs of the kernels' connection files and sockets
@@ -49,7 +49,7 @@ def _prepare(course: Path, runtime: Path, manifest: dict, item: dict) -> jail.Sp
     """nbgrader's layout with the notebook and a private gradebook; the Spec of the student's kernel."""
     assignment, student = manifest["assignment"], item["student"]
     course.mkdir(mode=0o700)
-    target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+    target = report.path(course, "submitted", student, assignment)
     target.parent.mkdir(parents=True)
     target.write_text(item["notebook"], encoding="utf-8")
     (course / "gradebook.db").write_bytes(manifest["gradebook"])
@@ -67,7 +67,7 @@ def _outcome(course: Path, manifest: dict, student: str, log: list[str]) -> dict
     from nbgrader.api import Gradebook
 
     assignment = manifest["assignment"]
-    autograded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
+    autograded = report.path(course, "autograded", student, assignment)
     if not autograded.is_file():
         return _failure(course, log)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
@@ -86,7 +86,7 @@ def _outcome(course: Path, manifest: dict, student: str, log: list[str]) -> dict
     if lost:
         reasons.append("lost points in " + ", ".join(lost))
     files = {"autograded": autograded.read_text(encoding="utf-8")}
-    feedback = course / "feedback" / student / assignment / f"{assignment}.html"
+    feedback = report.path(course, "feedback", student, assignment)
     if feedback.is_file():
         files["feedback"] = feedback.read_text(encoding="utf-8")
     return {"score": score, "reasons": reasons, **files}
