@@ -66,7 +66,7 @@ VIT_KWARGS = {
 # A cross-stitch ResNet-18 (two columns: 22 M parameters) with the ImageNet stem (15x fewer FLOPs per
 # image than the CIFAR stem, lesson 3), trained on its own budget of epochs.
 RESNET_KWARGS = {"stem": "imagenet"}
-RESNET_TRAIN_SIZE = 200 if QUICK else TRAIN_SIZE  # its training images (validation and test capped at as many)
+RESNET_TRAIN_SIZE = 200 if QUICK else TRAIN_SIZE  # training images (val and test capped at as many)
 RESNET_EPOCHS = 1 if QUICK else 6
 COUPLING = 1e-3  # soft sharing: strength of the L2 pull between the columns
 # The alphas' learning rate is ALPHA_LR_MULT x LR. fit() uses AdamW, which rescales its steps, so 10
