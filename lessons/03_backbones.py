@@ -30,7 +30,7 @@
 # %% tags=["parameters"]
 # Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
 # seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
-# Full run (QUICK = False) on 2 CPU cores: about 7 min (406 s at load 3-5; lessons/README.md).
+# Full run (QUICK = False) on 2 CPU cores: about 2 min (133 s, idle; lessons/README.md).
 import importlib.util
 import os
 import subprocess

@@ -38,7 +38,7 @@
 # %% tags=["parameters"]
 # Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
 # seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
-# Full run (QUICK = False) on 2 CPU cores: about 25 min at load ~3 (lessons/README.md).
+# Full run (QUICK = False) on 2 CPU cores: about 4 min (261 s, idle; lessons/README.md).
 import importlib.util
 import os
 import subprocess
