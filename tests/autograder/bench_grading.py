@@ -86,6 +86,8 @@ def throughput(assignment: str, n: int) -> None:
     course = tmp / "course"  # plain nbgrader: its own course folder, the same notebooks
     shutil.copytree(ROOT / "solutions" / assignment, course / "source" / assignment)
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    # generate_feedback imports autograder.preprocessors from the folder of nbgrader_config.py.
+    shutil.copytree(ROOT / "autograder", course / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
     config = ["--CourseDirectory.root=" + str(course), "--CourseDirectory.source_directory=source"]
     config += ["--CourseDirectory.db_url=sqlite:///" + str(course / "gradebook.db")]
     config += [
