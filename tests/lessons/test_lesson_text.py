@@ -103,3 +103,12 @@ def test_each_lesson_links_its_exercise(path):
 def test_the_settings_cell_states_the_full_run_time(path):
     settings = next(c for c in jupytext.read(path).cells if c.cell_type == "code").source
     assert re.search(r"^# Full run \(QUICK = False\) on 2 CPU cores: ", settings, re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", sorted(LESSON_DIR.glob("0[1-7]_*.ipynb")), ids=lambda p: p.stem)
+def test_the_course_readme_links_every_lesson_and_times_its_full_run(path):
+    """lessons/README.md's table of lessons links each notebook; its table of full runs has a row each."""
+    readme = (LESSON_DIR / "README.md").read_text()
+    number = int(path.name[:2])
+    assert re.search(rf"^\| {number} \| \[{path.name}\]\({path.name}\) \|", readme, re.MULTILINE)
+    assert re.search(rf"^\| {number} \| [\d,]+ s \| [\d,]+ s \|", readme, re.MULTILINE)
