@@ -62,7 +62,8 @@ def grade(assignment: str, submissions: Path, options: Options) -> list[report.R
     if assignment not in known:
         raise unknown_name("assignment", assignment, known)
     if options.timeout is None:  # nbgrader_config.py's Execute.timeout is unusable and no --timeout
-        raise UserError(settings.timeout_problem() or "no per-cell timeout: pass --timeout")
+        problem = settings.timeout_setting()
+        raise UserError(problem if isinstance(problem, str) else "no per-cell timeout: pass --timeout")
     if not submissions.exists():
         raise UserError(f"{submissions} does not exist: give a folder of notebooks or an LMS .zip")
     check_apart(submissions, options.out)
@@ -185,12 +186,10 @@ def _write_csv(options: Options, rows: dict[int, report.Row]) -> None:
 
 def _summary(row: report.Row, outcome: dict[str, Any]) -> str:
     """The progress line of a student: score or error, and how long nbgrader took (seconds)."""
+    text = f"{row.score:g}/{row.max_score:g}" + (f" ({row.reason})" if row.reason else "")
+    text = f"error: {row.reason}" if row.status == "error" else text
     timing = ", ".join(f"{step} {value:.1f} s" for step, value in outcome.get("seconds", {}).items())
-    if row.status != "error":
-        text = f"{row.score:g}/{row.max_score:g}" + (f" ({row.reason})" if row.reason else "")
-    else:
-        text = f"error: {row.reason}"
-    return text + (f" [{timing}]" if timing else "")
+    return f"{text} [{timing}]" if timing else text
 
 
 def build_template(

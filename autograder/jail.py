@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import mtlkit
@@ -49,9 +49,6 @@ class Spec:
     cgroup: str
     limits: Limits = field(default_factory=Limits)
     jailed: bool = True
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
 
 
 def kernelspec() -> dict:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: make `autograder` importable
@@ -57,7 +58,7 @@ def _prepare(course: Path, runtime: Path, manifest: dict, item: dict) -> jail.Sp
     runtime.mkdir(mode=0o700)
     cgroup = jail.cgroup_name(os.getpid(), item["index"])
     spec = jail.Spec(str(runtime), str(course / "kernel.log"), cgroup, manifest["limits"], manifest["jailed"])
-    os.environ[jail.SPEC_VARIABLE] = spec.to_json()  # the launcher of this student's kernel reads it
+    os.environ[jail.SPEC_VARIABLE] = json.dumps(asdict(spec))  # read by this student's kernel launcher
     return spec
 
 
@@ -100,9 +101,7 @@ def _failure(course: Path, log: list[str]) -> dict:
         printed = last_line((course / "kernel.log").read_text(errors="replace")) or "nothing"
         return {"error": f"the kernel could not start: {no_start[0]}; it printed: {printed}"}
     if any(m in line for line in log for m in _DIED):
-        why = (
-            "the kernel died while running the notebook (out of memory, the process limit, or the code exits)"
-        )
+        why = "the kernel died running the notebook (out of memory, the process limit, or the code exits)"
         return {"score": 0.0, "reasons": [why + ": every test counts 0"]}
     last = last_line("\n".join(log)) or "no details"
     return {"error": f"nbgrader could not run the notebook: {last}"}

@@ -38,25 +38,17 @@ def shared(path: Path | None = None) -> Config:
 def default_timeout(path: Path | None = None) -> int | None:
     """Seconds per cell: ``Execute.timeout`` of nbgrader_config.py, nbgrader's 30 where unset, None where
     unusable (``grade`` then needs ``--timeout``; every other command works)."""
-    value = _configured_timeout(path)
-    return None if isinstance(value, str) else value
+    value = timeout_setting(path)
+    return value if isinstance(value, int) else None
 
 
-def timeout_problem(path: Path | None = None) -> str:
-    """Why ``Execute.timeout`` of ``path`` cannot be the grader's default per-cell timeout ('' if it can)."""
-    value = _configured_timeout(path)
-    return value if isinstance(value, str) else ""
-
-
-def _configured_timeout(path: Path | None) -> int | str:
-    """The timeout, or why there is none."""
+def timeout_setting(path: Path | None = None) -> int | str:
+    """The per-cell timeout of ``path``, or why it cannot be the grader's default (a str)."""
     name = (CONFIG_FILE if path is None else path).name
     try:
         value = shared(path).get("Execute", Config()).get("timeout", NBGRADER_TIMEOUT)
     except Exception as err:  # any error of the instructor's Python file: say which
-        return (
-            f"cannot read {name}: {type(err).__name__}: {err}; fix it (the plain nbgrader workflow fails too)"
-        )
+        return f"cannot read {name}: {type(err).__name__}: {err}: fix it (plain nbgrader fails too)"
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TIMEOUT:
         return (
             f"Execute.timeout = {value!r} in {name}: the grader needs a whole number of seconds per cell "

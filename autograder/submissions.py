@@ -205,15 +205,12 @@ def _flag_duplicates(found: list[Submission]) -> list[Submission]:
     for sid, subs in by_student.items():
         if len(subs) < 2:
             continue
-        names = ", ".join(s.origin for s in subs)
         raws = sorted({s.raw_id for s in subs})
-        if len(raws) == 1:
-            error = f"several notebooks for this student ({names}): keep one and re-run"
-        else:
-            error = (
-                f"different names ({', '.join(map(repr, raws))}) give the same student id {sid!r} ({names}): "
-                "rename the files or folders so that each student's id is distinct and re-run"
-            )
+        why = "several notebooks for this student"
+        if len(raws) > 1:
+            why = f"different names ({', '.join(map(repr, raws))}) give the same student id {sid!r}"
+        names = ", ".join(s.origin for s in subs)
+        error = f"{why} ({names}): keep one, or rename the files or folders so each id is distinct; re-run"
         for sub in subs:
             sub.path, sub.error = None, error
     return found
