@@ -6,19 +6,30 @@ One command for one GPU session (``scripts/gpu_check.sh`` wraps it; no internet,
    (:func:`mtlkit.bench.bench`): images/s, s/epoch, peak memory, MFU and our loop against a plain
    ``DataLoader`` loop, on CIFAR-shaped synthetic data (random uint8 images: speed does not depend on
    what the pixels show, and no dataset has to be carried in);
-2. **One full cell**: the ``seed`` preset's CIFAR-10 ViT multi-task run (20 epochs, the configuration
+2. **The lessons' full runs**: the wall time of lessons 1-6 with ``QUICK`` off, each run as its jupytext
+   script (``python lessons/NN_name.py``: the notebook's cells without Jupyter) on the ``shapes`` data,
+   as lessons/README.md measures them on a CPU (lesson 7's full run is the capstone grid itself);
+3. **One full cell**: the ``seed`` preset's CIFAR-10 ViT multi-task run (20 epochs, the configuration
    that won the study's Figure 7), trained on real CIFAR-10 from ``--cifar DIR`` when it holds
    ``cifar-10-batches-py/`` (``/work/shared/data/unpack_cifar.py DIR`` writes it), else skipped.
 
+``--parts`` picks some of them (``speed,lessons,cell``, the default), e.g. to split the check over two
+calls of a machine that takes only so much data per call.
+
 Everything goes into one JSON file, rewritten after each part, so a run cut short by its time limit
 still leaves what it measured. ``--smoke`` runs the same code on a CPU in seconds for CI: the ``quick``
-preset's models, two steps, and the ``quick`` preset's shapes cell for one epoch on 200 images.
+preset's models, two steps, lesson 1's quick run, and the ``quick`` preset's shapes cell for one epoch
+on 200 images.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -26,6 +37,9 @@ from pathlib import Path
 from typing import Any
 
 CIFAR_TASKS = {"cifar10": (10, 2), "cifar100": (100, 20)}
+PARTS = ("speed", "lessons", "cell")
+LESSONS = Path(__file__).resolve().parents[2] / "lessons"  # in a checkout; absent from an installed wheel
+LESSON_TIMEOUT = 300  # seconds; a lesson's full run takes 45-423 s on 2 CPU cores (lessons/README.md)
 
 
 def synthetic_cifar(name: str, n: int, seed: int = 0):
@@ -74,6 +88,37 @@ def speed(presets: Sequence[str], steps: int, device: str, smoke: bool) -> list[
     return rows
 
 
+def lessons(numbers: Sequence[int], smoke: bool, timeout: int = LESSON_TIMEOUT) -> list[dict[str, Any]]:
+    """Wall time of each lesson's script, run to its end in a scratch folder with no CIFAR (``shapes``)."""
+    rows = []
+    for number in numbers:
+        script = next(LESSONS.glob(f"{number:02d}_*.py"), None)
+        if script is None:
+            rows.append({"lesson": number, "skipped": f"no lessons/{number:02d}_*.py under {LESSONS}"})
+            continue
+        with tempfile.TemporaryDirectory(prefix="mtlkit-lesson-") as scratch:
+            env = {**os.environ, "MTLKIT_DATA": scratch, "MPLBACKEND": "Agg"}
+            env["MTLKIT_SMOKE"] = "1" if smoke else "0"
+            started = time.perf_counter()
+            try:
+                done = subprocess.run(
+                    [sys.executable, str(script)],
+                    cwd=scratch,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                    check=False,
+                )
+                rc, tail = done.returncode, (done.stderr.strip() or done.stdout.strip())[-300:]
+            except subprocess.TimeoutExpired:
+                rc, tail = None, f"stopped after {timeout} s"
+        row = {"lesson": script.stem, "seconds": round(time.perf_counter() - started, 1), "rc": rc}
+        rows.append(row if rc == 0 else {**row, "error": tail})
+        print(f"lesson {script.stem}: {row['seconds']} s, rc {rc}", flush=True)
+    return rows
+
+
 def full_cell(cifar: str | None, device: str, smoke: bool) -> dict[str, Any]:
     """Train the seed preset's CIFAR-10 ViT MTL cell (smoke: the quick preset's shapes cell, briefly)."""
     from mtlkit.capstone import grid, presets, study
@@ -113,9 +158,14 @@ def full_cell(cifar: str | None, device: str, smoke: bool) -> dict[str, Any]:
 
 
 def check(
-    out: str, cifar: str | None = None, smoke: bool = False, steps: int = 50, device: str = "auto"
+    out: str,
+    cifar: str | None = None,
+    smoke: bool = False,
+    steps: int = 50,
+    device: str = "auto",
+    parts: Sequence[str] = PARTS,
 ) -> dict:
-    """Run the whole check (see the module docstring), writing ``out`` after each part."""
+    """Run the check's ``parts`` (see the module docstring), writing ``out`` after each part."""
     import torch
 
     from mtlkit._io import write_json
@@ -132,10 +182,20 @@ def check(
         "presets": list(presets),
         "speed_data": "synthetic CIFAR-shaped uint8 images" if not smoke else "shapes",
     }
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise ValueError(f"unknown part(s) {unknown}: choose from {', '.join(PARTS)}")
     write_json(out, record)
-    record["speed"] = speed(presets, 2 if smoke else steps, device, smoke)
-    write_json(out, record)
-    record["cell"] = full_cell(cifar, device, smoke)
+    if "speed" in parts:
+        record["speed"] = speed(presets, 2 if smoke else steps, device, smoke)
+        write_json(out, record)
+    if "lessons" in parts:
+        record["lessons"] = []
+        for number in (1,) if smoke else range(1, 7):  # the file after each: a lesson may be cut short
+            record["lessons"] += lessons([number], smoke)
+            write_json(out, record)
+    if "cell" in parts:
+        record["cell"] = full_cell(cifar, device, smoke)
     record["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     write_json(out, record)
     return record
@@ -152,12 +212,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="CPU smoke test: quick preset, tiny work")
     parser.add_argument("--steps", type=int, default=50, help="training steps per timed pass (default 50)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated (default: %(default)s)")
     args = parser.parse_args(argv)
-    record = check(args.out, args.cifar, args.smoke, args.steps, args.device)
-    shown = [{**r, "mfu": "n/a" if r["mfu"] is None else f"{100 * r['mfu']:.1f}%"} for r in record["speed"]]
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    if set(parts) - set(PARTS):
+        parser.error(f"--parts {args.parts!r}: choose from {', '.join(PARTS)}")
+    record = check(args.out, args.cifar, args.smoke, args.steps, args.device, parts)
+    shown = [
+        {**r, "mfu": "n/a" if r["mfu"] is None else f"{100 * r['mfu']:.1f}%"} for r in record.get("speed", [])
+    ]
     columns = ["preset", "backbone", "batch", "images_per_s", "s_per_epoch", "peak_memory", "mfu"]
-    print(markdown_table(shown, [*columns, "plain_images_per_s", "ours_vs_plain", "device"], digits=2))
-    print("full cell:", record["cell"])
+    if shown:
+        print(markdown_table(shown, [*columns, "plain_images_per_s", "ours_vs_plain", "device"], digits=2))
+    for row in record.get("lessons", []):
+        print("lesson:", row)
+    if "cell" in record:
+        print("full cell:", record["cell"])
     print(f"wrote {args.out}")
     return 0
 
