@@ -301,8 +301,9 @@ logits = model(images)
 losses = {task: nn.functional.cross_entropy(logits[task], labels[task]) for task in tasks}
 g_fine, g_coarse = shared_grad(losses["fine"]), shared_grad(losses["coarse"])
 g_total = shared_grad(losses["fine"] + losses["coarse"])
+# equal up to rounding: a GPU may sum in another order, and from Ampere on convolves in TF32 (10 bits)
 check.close(
-    g_total, g_fine + g_coarse, atol=1e-5, rtol=1e-3, what="shared gradient = sum of the task gradients"
+    g_total, g_fine + g_coarse, atol=1e-4, rtol=1e-3, what="shared gradient = sum of the task gradients"
 )
 cosine = nn.functional.cosine_similarity(g_fine, g_coarse, dim=0).item()
 print(f"cosine similarity of the two task gradients on this batch: {cosine:+.3f}")
