@@ -39,6 +39,7 @@
 # Settings: edit a value, then run the notebook again. QUICK = True runs every cell on tiny data in
 # seconds (the numbers then mean little); it is on when the environment sets MTLKIT_SMOKE=1.
 # Full run (QUICK = False) on 2 CPU cores: about 3 min (171 s at load ~2; lessons/README.md).
+# With a GPU the full run is the modern_small grid: about an hour on a T4 by FLOP count (docs/results.md).
 import importlib.util
 import os
 import subprocess
@@ -72,7 +73,7 @@ if "google.colab" in sys.modules:
 # | `quick` | shapes | a tiny CNN and a 2-block ViT with a convolutional stem, 3 seeds, under 3 minutes on 2 CPU cores |
 # | `modern_small` | CIFAR | CIFAR-stem ResNet-18 and ViT-Tiny/4 (6 blocks), augmentation, AdamW + warm-up + cosine, label smoothing, fp16 on a T4 / bf16 on newer GPUs: about an hour on a T4 (FLOP calculation) |
 # | `seed` | CIFAR | the study's setup (Keras ViT port, ImageNet-stem ResNet-152, Adam 1e-3, 20 epochs, no augmentation) with, in each cell, the configuration that won that cell in the study's tables (batch size, dropout, γ), cross-entropy for every head and the epoch chosen on **validation** |
-# | `strong` | CIFAR | CIFAR-stem ResNet-152 and ViT-Small/4 with the same modern recipe, sized for 30 minutes on an H100 |
+# | `strong` | CIFAR | CIFAR-stem ResNet-152 and ViT-Small/4 with the same modern recipe: about 47 minutes of training on an H200 (measured speed, docs/results.md) |
 #
 # Every run gets its own folder under `OUT/runs/`; the report (`runs.csv`, `summary.md`, `figures/`) is
 # rebuilt from all finished runs each time, and a finished run is never trained again: unless

@@ -118,8 +118,10 @@ class WeightingExplorer:
         lr: float = 2e-3,
         live: bool = True,
     ) -> None:
-        import ipywidgets as widgets
-
+        try:
+            import ipywidgets as widgets
+        except ImportError as err:  # a dependency of mtlkit, missing from this environment
+            raise UserError("the weighting explorer needs ipywidgets: pip install 'ipywidgets>=7.7'") from err
         if method not in METHODS:
             from mtlkit.errors import unknown_name
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import matplotlib
 import pytest
@@ -165,3 +166,9 @@ def test_weighting_kwargs_and_unknown_method():
 def test_unknown_initial_method_is_a_user_error(splits):
     with pytest.raises(UserError, match="choose one of"):
         WeightingExplorer(*splits, method="nash")
+
+
+def test_without_ipywidgets_the_explorer_says_what_to_install(splits, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets fails
+    with pytest.raises(UserError, match=r"pip install 'ipywidgets>=7.7'"):
+        WeightingExplorer(*splits, device="cpu")

@@ -103,6 +103,8 @@ def test_each_lesson_links_its_exercise(path):
 def test_the_settings_cell_states_the_full_run_time(path):
     settings = next(c for c in jupytext.read(path).cells if c.cell_type == "code").source
     assert re.search(r"^# Full run \(QUICK = False\) on 2 CPU cores: ", settings, re.MULTILINE)
+    if path.name < "07":  # lesson 7's full run on a GPU is a capstone grid: unmeasured, and says so
+        assert re.search(r"^# On one H200 GPU: \d+ s \(lessons/README.md\)", settings, re.MULTILINE)
 
 
 @pytest.mark.parametrize("path", sorted(LESSON_DIR.glob("0[1-7]_*.ipynb")), ids=lambda p: p.stem)
