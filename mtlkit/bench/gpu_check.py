@@ -88,35 +88,34 @@ def speed(presets: Sequence[str], steps: int, device: str, smoke: bool) -> list[
     return rows
 
 
-def lessons(numbers: Sequence[int], smoke: bool, timeout: int = LESSON_TIMEOUT) -> list[dict[str, Any]]:
-    """Wall time of each lesson's script, run to its end in a scratch folder with no CIFAR (``shapes``)."""
-    rows = []
-    for number in numbers:
-        script = next(LESSONS.glob(f"{number:02d}_*.py"), None)
-        if script is None:
-            rows.append({"lesson": number, "skipped": f"no lessons/{number:02d}_*.py under {LESSONS}"})
-            continue
-        with tempfile.TemporaryDirectory(prefix="mtlkit-lesson-") as scratch:
-            env = {**os.environ, "MTLKIT_DATA": scratch, "MPLBACKEND": "Agg"}
-            env["MTLKIT_SMOKE"] = "1" if smoke else "0"
-            started = time.perf_counter()
-            try:
-                done = subprocess.run(
-                    [sys.executable, str(script)],
-                    cwd=scratch,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=timeout,
-                    check=False,
-                )
-                rc, tail = done.returncode, (done.stderr.strip() or done.stdout.strip())[-300:]
-            except subprocess.TimeoutExpired:
-                rc, tail = None, f"stopped after {timeout} s"
-        row = {"lesson": script.stem, "seconds": round(time.perf_counter() - started, 1), "rc": rc}
-        rows.append(row if rc == 0 else {**row, "error": tail})
-        print(f"lesson {script.stem}: {row['seconds']} s, rc {rc}", flush=True)
-    return rows
+def lesson(number: int, smoke: bool, timeout: int = LESSON_TIMEOUT) -> dict[str, Any]:
+    """Wall time of one lesson's script, run to its end in a scratch folder with no CIFAR (``shapes``)."""
+    script = next(LESSONS.glob(f"{number:02d}_*.py"), None)
+    if script is None:
+        return {"lesson": number, "skipped": f"no lessons/{number:02d}_*.py under {LESSONS}"}
+    with tempfile.TemporaryDirectory(prefix="mtlkit-lesson-") as scratch:
+        env = {
+            **os.environ,
+            "MTLKIT_DATA": scratch,
+            "MPLBACKEND": "Agg",
+            "MTLKIT_SMOKE": "1" if smoke else "0",
+        }
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(
+                [sys.executable, str(script)],
+                cwd=scratch,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+            rc, tail = done.returncode, (done.stderr.strip() or done.stdout.strip())[-300:]
+        except subprocess.TimeoutExpired:
+            rc, tail = None, f"stopped after {timeout} s"
+    row = {"lesson": script.stem, "seconds": round(time.perf_counter() - started, 1), "rc": rc}
+    print(f"lesson {script.stem}: {row['seconds']} s, rc {rc}", flush=True)
+    return row if rc == 0 else {**row, "error": tail}
 
 
 def full_cell(cifar: str | None, device: str, smoke: bool) -> dict[str, Any]:
@@ -192,7 +191,7 @@ def check(
     if "lessons" in parts:
         record["lessons"] = []
         for number in (1,) if smoke else range(1, 7):  # the file after each: a lesson may be cut short
-            record["lessons"] += lessons([number], smoke)
+            record["lessons"].append(lesson(number, smoke))
             write_json(out, record)
     if "cell" in parts:
         record["cell"] = full_cell(cifar, device, smoke)
@@ -215,9 +214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated (default: %(default)s)")
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
-    if set(parts) - set(PARTS):
-        parser.error(f"--parts {args.parts!r}: choose from {', '.join(PARTS)}")
-    record = check(args.out, args.cifar, args.smoke, args.steps, args.device, parts)
+    try:
+        record = check(args.out, args.cifar, args.smoke, args.steps, args.device, parts)
+    except ValueError as err:  # an unknown part, refused before any work
+        parser.error(f"--parts {args.parts!r}: {err}")
     shown = [
         {**r, "mfu": "n/a" if r["mfu"] is None else f"{100 * r['mfu']:.1f}%"} for r in record.get("speed", [])
     ]
